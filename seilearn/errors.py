@@ -1,0 +1,17 @@
+"""Exception types whose message is shown to the user as one line (no traceback)."""
+
+
+class SeilearnError(Exception):
+    """An error the user can fix; the message names the bad input and the fix."""
+
+
+class ConfigError(SeilearnError):
+    """Invalid settings (file or SEILEARN_* environment)."""
+
+
+class StoreError(SeilearnError):
+    """The database cannot be reached or used."""
+
+
+class InputError(SeilearnError):
+    """A malformed input file or argument."""
