@@ -12,6 +12,22 @@ from seilearn import __version__
 from seilearn.errors import SeilearnError
 
 
+FIREWORKS_SCRIPTS = ("lpad", "rlaunch", "qlaunch")
+
+
+def command_group(subparsers: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """Return the sub-subparsers of group ``name`` (e.g. ``seilearn mtp ...``), creating it once.
+
+    Lets several command modules add subcommands to one group without editing a shared file.
+    """
+    groups = subparsers.__dict__.setdefault("_seilearn_groups", {})
+    if name not in groups:
+        parser = subparsers.add_parser(name, help=help, description=help)
+        groups[name] = parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
+        parser.set_defaults(func=lambda args, p=parser: (p.print_help(), 2)[1])
+    return groups[name]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every discovered subcommand."""
     parser = argparse.ArgumentParser(
@@ -32,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and exit 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in FIREWORKS_SCRIPTS:
+        # FireWorks' own option syntax goes through untouched (argparse would claim its -l, -s, ...)
+        from seilearn.commands.fireworks_tools import run_fireworks_script
+
+        try:
+            return run_fireworks_script(argv[0], argv[1:])
+        except SeilearnError as exc:
+            print(f"seilearn: error: {exc}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

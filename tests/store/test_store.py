@@ -1,0 +1,125 @@
+"""The training-set store against a real server: records, duplicates, labels, potentials, provenance."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from seilearn.cli import main
+from seilearn.errors import InputError, StoreError
+from seilearn.store import Store
+from seilearn.store.hashing import structure_hash
+from seilearn.store.provenance import configuration_lineage, potential_lineage
+
+
+@pytest.fixture
+def store(settings):
+    return Store.open(settings)
+
+
+def li_cell(rattle: float = 0.0, seed: int = 0):
+    atoms = bulk("Li", "bcc", a=3.44, cubic=True).repeat((2, 2, 2))
+    if rattle:
+        atoms.rattle(rattle, seed=seed)
+    return atoms
+
+
+def test_hash_invariances():
+    a = li_cell(0.05)
+    h = structure_hash(a)
+    shuffled = a[np.random.default_rng(1).permutation(len(a))]
+    assert structure_hash(shuffled) == h
+    moved = a.copy()
+    moved.positions += a.cell[0]  # a lattice translation is the same structure
+    assert structure_hash(moved) == h
+    tiny = a.copy()
+    tiny.positions[0, 0] += 1e-7
+    assert structure_hash(tiny) == h
+    other = a.copy()
+    other.positions[0, 0] += 1e-2
+    assert structure_hash(other) != h
+
+
+def test_duplicate_insert_returns_existing_id(store):
+    atoms = li_cell(0.03, seed=2)
+    cid, created = store.add_configuration(atoms, {"kind": "seed", "seed_set": "test"})
+    assert created
+    cid2, created2 = store.add_configuration(atoms.copy(), {"kind": "seed", "seed_set": "other"})
+    assert (cid2, created2) == (cid, False)
+    assert store.configurations.count_documents({}) == 1
+    assert store.get_configuration(cid)["source"]["seed_set"] == "test"  # the original provenance kept
+
+
+def test_labels_append_only_and_idempotent(store):
+    atoms = li_cell(0.03, seed=3)
+    cid, _ = store.add_configuration(atoms, {"kind": "seed"})
+    forces = np.zeros((len(atoms), 3))
+    labeller = {"name": "chgnet", "settings": {"model": "0.3.0"}}
+    lid, created = store.add_label(cid, status="ok", energy=-30.0, forces=forces, stress=np.zeros(6),
+                                   labeller=labeller, job_id="job1", fw_id=7)
+    assert created
+    assert store.add_label(cid, status="ok", energy=-30.0, forces=forces, stress=np.zeros(6),
+                           labeller=labeller, job_id="job1") == (lid, False)
+    lid2, created2 = store.add_label(cid, status="ok", energy=-30.5, forces=forces, stress=np.zeros(6),
+                                     labeller=labeller, job_id="job2")
+    assert created2 and lid2 != lid
+    doc = store.get_configuration(cid)
+    assert [lab["energy"] for lab in doc["labels"]] == [-30.0, -30.5]  # the old one kept
+    assert doc["labels"][0]["units"]["energy"] == "eV"
+    got = store.get_atoms([cid])[0]
+    assert got.get_potential_energy() == pytest.approx(-30.5)
+    with pytest.raises(InputError, match="non-finite"):
+        store.add_label(cid, status="ok", energy=float("nan"), forces=forces, labeller=labeller)
+
+
+def test_potential_and_lineage(store):
+    ids = []
+    for i in range(3):
+        atoms = li_cell(0.04, seed=10 + i)
+        source = {"kind": "seed", "seed_set": "bulk-li"} if i < 2 else {
+            "kind": "exploration", "exploration_run_id": "run1", "md_step": 420, "temperature_K": 400.0,
+            "pressure_bar": 1.0, "stage": 0, "threshold_break": 5.5, "grade": 3.2, "potential_id": "p_parent",
+            "active_set_id": "p_parent"}
+        cid, _ = store.add_configuration(atoms, source)
+        lid, _ = store.add_label(cid, status="ok", energy=-1.0 * i, forces=np.zeros((len(atoms), 3)),
+                                 stress=np.zeros(6), labeller={"name": "chgnet"}, job_id=f"j{i}")
+        ids.append((cid, lid))
+    store.record_exploration_run("run1", status="stopped_at_break", steps_done=421, max_grade=6.1)
+    store.record_labelling_job("j2", labeller={"name": "chgnet"}, config_ids=[ids[2][0]], status="done")
+    store.add_potential(potential_id="p_parent", training_set=ids[:2], files={"mtp": b"MTP\n"}, iteration=0, level=8)
+    pid = store.add_potential(potential_id="p_child", training_set=ids, files={"mtp": b"MTP v2\n"}, iteration=1,
+                              level=8, parent_potential_id="p_parent")
+    assert store.add_potential(potential_id="p_child", training_set=ids, files={"mtp": b"x"}) == pid  # idempotent
+    assert store.potential_file(pid) == b"MTP v2\n"
+    lin = configuration_lineage(store, ids[2][0])
+    assert lin["source"]["grade"] == 3.2
+    assert lin["exploration_run"]["status"] == "stopped_at_break"
+    assert lin["flagged_by_potential"]["potential_id"] == "p_parent"
+    assert lin["labels"][0]["job"]["status"] == "done"
+    assert [p["potential_id"] for p in lin["trained_in"]] == ["p_child"]
+    plin = potential_lineage(store, "p_child")
+    assert plin["training_set_by_source"] == {"seed": 2, "exploration": 1}
+    assert [a["potential_id"] for a in plin["ancestry"]] == ["p_parent"]
+
+
+def test_provenance_cli(settings, store, capsys):
+    atoms = li_cell(0.02, seed=5)
+    cid, _ = store.add_configuration(atoms, {"kind": "seed", "seed_set": "cli-test", "seed_kind": "bulk Li"})
+    store.add_label(cid, status="ok", energy=-15.2, forces=np.zeros((len(atoms), 3)), labeller={"name": "chgnet"})
+    assert main(["provenance", cid]) == 0
+    out = capsys.readouterr().out
+    assert cid in out and "cli-test" in out and "-15.2" in out and "Li16" in out
+    assert main(["provenance", cid, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["config_id"] == cid and data["labels"][0]["status"] == "ok"
+    assert main(["provenance", "cdeadbeef0000"]) == 2
+    assert "no configuration 'cdeadbeef0000'" in capsys.readouterr().err
+
+
+def test_schema_version_newer_than_code_is_refused(store):
+    store.db["sl_meta"].update_one({"_id": "schema"}, {"$set": {"version": 999}})
+    with pytest.raises(StoreError, match="newer than this seilearn"):
+        Store(store.db)
