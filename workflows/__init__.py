@@ -1,0 +1,1 @@
+"""FireWorks workflows of seilearn: the active-learning campaign and the production campaign."""

@@ -1,0 +1,152 @@
+"""Campaign lifecycle: create (validate first, then submit), status, pause, resume, extend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seilearn.config import Settings
+from seilearn.errors import InputError, SeilearnError
+from seilearn.store import Store, get_launchpad
+from seilearn.store.store import now
+from workflows.builders import iteration_workflow, seed_workflow
+from workflows.spec import CampaignSpec
+
+ACTIVE_FW_STATES = ["READY", "WAITING", "RESERVED", "RUNNING"]
+
+
+def check_runnable(spec: CampaignSpec) -> None:
+    """What must hold on this machine before anything is submitted (the labeller's software, seed file)."""
+    from pathlib import Path
+
+    if spec.seed_set.get("file") and not Path(spec.seed_set["file"]).is_file():
+        raise InputError(f"seed_set.file: {spec.seed_set['file']} does not exist")
+    for i, task in enumerate(spec.exploration):
+        if task.structure.startswith("file:") and not Path(task.structure[5:]).is_file():
+            raise InputError(f"exploration[{i}].structure: {task.structure[5:]} does not exist")
+
+
+def create_campaign(settings: Settings, spec: CampaignSpec, *, resume: bool = True) -> tuple[str, bool]:
+    """Create the campaign and submit its first workflow; an existing campaign of the same name is reused
+    when ``resume`` (its stored spec must match). Returns (campaign_id, created)."""
+    check_runnable(spec)
+    store = Store.open(settings)
+    lp = get_launchpad(settings)
+    cid = spec.name
+    existing = store.campaigns.find_one({"campaign_id": cid})
+    if existing:
+        if not resume:
+            raise SeilearnError(f"campaign {cid!r} exists; pick another name in the spec or resume it")
+        if existing["spec"] != spec.to_dict():
+            raise SeilearnError(f"campaign {cid!r} exists with a different spec; rename the campaign or use "
+                                f"`seilearn campaign extend {cid}`")
+        if lp.fireworks.count_documents({"spec._seilearn.campaign_id": cid}, limit=1):
+            return cid, False
+    store.record_campaign(cid, name=spec.name, spec=spec.to_dict(), state="created", stage=0, iteration=0,
+                          thresholds=spec.thresholds, history=[], created=now())
+    lp.add_wf(seed_workflow(spec, cid))
+    return cid, True
+
+
+def fw_counts(lp, campaign_id: str) -> dict[str, int]:
+    return {d["_id"]: d["n"] for d in lp.fireworks.aggregate([
+        {"$match": {"spec._seilearn.campaign_id": campaign_id}}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}])}
+
+
+def status(settings: Settings, campaign_id: str | None = None) -> dict[str, Any]:
+    """The campaign document plus firework counts and training-set size."""
+    store = Store.open(settings, must_exist=True)
+    if campaign_id is None:
+        latest = store.campaigns.find_one({}, sort=[("updated_at", -1)])
+        if latest is None:
+            raise SeilearnError("no campaign in this store; create one with `seilearn campaign create SPEC.yaml`")
+        campaign_id = latest["campaign_id"]
+    doc = store.get_campaign(campaign_id)
+    lp = get_launchpad(settings)
+    doc["fireworks"] = fw_counts(lp, campaign_id)
+    doc["n_configurations"] = store.configurations.count_documents({"source.campaign_id": campaign_id})
+    doc["n_labelled"] = store.configurations.count_documents({"source.campaign_id": campaign_id,
+                                                              "labels.status": "ok"})
+    return doc
+
+
+def format_status(doc: dict[str, Any]) -> str:
+    spec = doc.get("spec", {})
+    breaks = spec.get("thresholds", {}).get("breaks", [])
+    stage = doc.get("stage", 0)
+    lines = [f"campaign {doc['campaign_id']}: {doc.get('state')}",
+             f"  stage {stage + 1}/{len(breaks)}: break threshold {breaks[stage] if stage < len(breaks) else '-'}, "
+             f"save {spec.get('thresholds', {}).get('save')}; iteration {doc.get('iteration')}",
+             f"  training set: {doc.get('n_labelled')} labelled of {doc.get('n_configurations')} configurations",
+             "  fireworks: " + (", ".join(f"{k} {v}" for k, v in sorted(doc.get("fireworks", {}).items())) or "none")]
+    hist = sorted(doc.get("history", []), key=lambda h: h["iteration"])
+    if hist:
+        lines.append(f"  {'it':>3} {'stage':>5} {'break':>6} {'train':>6} {'presel':>7} {'unique':>7} {'select':>7}"
+                     f"  {'E rmse':>7} {'F rmse':>7}  decision")
+        for h in hist:
+            m = h.get("metrics") or {}
+            e, f = m.get("rmse_energy_mev_atom"), m.get("rmse_forces_mev_a")
+            lines.append(f"  {h['iteration']:>3} {h.get('stage', 0) + 1:>5} {_fmt(h.get('threshold_break')):>6} "
+                         f"{_fmt(h.get('n_train')):>6} {_fmt(h.get('n_preselected')):>7} {_fmt(h.get('n_unique')):>7} "
+                         f"{_fmt(h.get('n_selected')):>7}  {_fmt(e):>7} {_fmt(f):>7}  {h.get('decision', '')}")
+    conv = doc.get("convergence")
+    if conv:
+        lines.append(f"  convergence: {'converged' if conv.get('converged') else 'not converged'} — "
+                     f"{conv.get('rule') or conv.get('reason')}")
+    if doc.get("production_plots"):
+        lines.append("  plots: " + ", ".join(doc["production_plots"]))
+    return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.2f}" if abs(v) < 1000 else f"{v:.3g}"
+    return str(v)
+
+
+def pause(settings: Settings, campaign_id: str) -> int:
+    """Pause every firework of the campaign that has not started; running ones finish."""
+    store = Store.open(settings, must_exist=True)
+    doc = store.get_campaign(campaign_id)
+    lp = get_launchpad(settings)
+    ids = [d["fw_id"] for d in lp.fireworks.find({"spec._seilearn.campaign_id": campaign_id,
+                                                  "state": {"$in": ["READY", "WAITING"]}}, {"fw_id": 1})]
+    for fw_id in ids:
+        lp.pause_fw(fw_id)
+    store.record_campaign(campaign_id, state="paused", state_before_pause=doc.get("state"))
+    return len(ids)
+
+
+def resume(settings: Settings, campaign_id: str) -> int:
+    store = Store.open(settings, must_exist=True)
+    doc = store.get_campaign(campaign_id)
+    lp = get_launchpad(settings)
+    ids = [d["fw_id"] for d in lp.fireworks.find({"spec._seilearn.campaign_id": campaign_id, "state": "PAUSED"},
+                                                 {"fw_id": 1})]
+    for fw_id in ids:
+        lp.resume_fw(fw_id)
+    if doc.get("state") == "paused":
+        store.record_campaign(campaign_id, state=doc.get("state_before_pause") or "running")
+    return len(ids)
+
+
+def extend(settings: Settings, campaign_id: str, iterations: int) -> str:
+    """Allow ``iterations`` more iterations and, if the loop has stopped, add one more exploration iteration
+    at the current stage with the current potential."""
+    store = Store.open(settings, must_exist=True)
+    doc = store.get_campaign(campaign_id)
+    spec = CampaignSpec.from_dict(doc["spec"])
+    spec.max_iterations += iterations
+    store.record_campaign(campaign_id, spec=spec.to_dict())
+    lp = get_launchpad(settings)
+    if lp.fireworks.count_documents({"spec._seilearn.campaign_id": campaign_id, "state": {"$in": ACTIVE_FW_STATES}}):
+        return f"max_iterations raised to {spec.max_iterations}; the campaign is still running"
+    pid = doc.get("current_potential_id")
+    if not pid:
+        raise SeilearnError(f"campaign {campaign_id} has no trained potential yet; nothing to extend")
+    it = int(doc.get("iteration", 0)) + 1
+    stage = int(doc.get("stage", 0))
+    lp.add_wf(iteration_workflow(spec, campaign_id, it, stage, pid))
+    store.record_campaign(campaign_id, state="running", iteration=it)
+    return f"added exploration iteration {it} at stage {stage + 1} with {pid}; max_iterations {spec.max_iterations}"

@@ -1,0 +1,61 @@
+"""The main job: create or resume a campaign and drive it to the end with local rockets, showing progress."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from seilearn.config import load_settings
+
+
+def run_campaign(spec_path: str | Path, rockets: int = 2, poll_s: float = 5.0) -> int:
+    """Run (or resume) the campaign of ``spec_path`` here; Ctrl-C stops it and the same call resumes it."""
+    from launchers.local import launch_local
+    from workflows.campaign import create_campaign, format_status, status
+    from workflows.spec import load_spec
+
+    settings = load_settings()
+    spec = load_spec(spec_path)
+    cid, created = create_campaign(settings, spec)
+    print(f"[seilearn] campaign {cid}: {'created' if created else 'resuming'}; store {settings.db_name} "
+          f"({'embedded server' if settings.embedded else 'external MongoDB'}); results in {settings.work_dir / cid}",
+          flush=True)
+    procs = launch_local(rockets, campaign_id=cid, wait=False, idle_exit_s=5.0)
+    last = ""
+    t0 = time.time()
+    try:
+        while any(p.is_alive() for p in procs):
+            time.sleep(poll_s)
+            line = _progress_line(status(settings, cid))
+            if line != last:
+                print(f"[seilearn {time.time() - t0:7.0f} s] {line}", flush=True)
+                last = line
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+        print("\n[seilearn] interrupted; run the same command again to resume (finished work is kept)", flush=True)
+        return 130
+    doc = status(settings, cid)
+    print(format_status(doc))
+    print(f"\n[seilearn] results: {settings.work_dir / cid}")
+    print("[seilearn] web GUI and dashboard: `seilearn webgui` then open http://127.0.0.1:5000 "
+          "(dashboard under /seilearn/)")
+    print(f"[seilearn] provenance of any configuration: `seilearn provenance CONFIG_ID`; "
+          f"dataset: `seilearn dataset stats --campaign {cid}`")
+    fizzled = doc.get("fireworks", {}).get("FIZZLED", 0)
+    if fizzled:
+        print(f"[seilearn] {fizzled} firework(s) failed: `seilearn lpad get_fws -s FIZZLED -d more`")
+        return 1
+    return 0 if doc.get("state") in ("done", "converged") else 1
+
+
+def _progress_line(doc: dict) -> str:
+    fws = doc.get("fireworks", {})
+    breaks = doc.get("spec", {}).get("thresholds", {}).get("breaks", [])
+    stage = doc.get("stage", 0)
+    hist = sorted(doc.get("history", []), key=lambda h: h["iteration"])
+    last = hist[-1] if hist else {}
+    return (f"{doc.get('state')}: iteration {doc.get('iteration')}, stage {stage + 1}/{len(breaks)} "
+            f"(break {breaks[stage] if stage < len(breaks) else '-'}), training set {doc.get('n_labelled')}, "
+            f"last selection {last.get('n_selected', '-')}; fireworks "
+            + " ".join(f"{k.lower()} {v}" for k, v in sorted(fws.items())))

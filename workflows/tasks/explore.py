@@ -1,0 +1,44 @@
+"""ExploreTask: one grade-monitored MD run with the current potential; preselected frames go to GridFS."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from fireworks import FiretaskBase, FWAction, explicit_serialize
+
+from workflows import engines
+from workflows.tasks.base import context_for, log
+
+FINISHED = ("completed", "stopped_at_break", "unphysical")
+
+
+@explicit_serialize
+class ExploreTask(FiretaskBase):
+    """Run exploration ``run`` (structure, T, P, steps) of ``iteration`` at threshold ``stage``."""
+
+    required_params = ["campaign_id", "run_id", "iteration", "stage", "potential_id", "run"]
+
+    def run_task(self, fw_spec: dict) -> FWAction:
+        ctx = context_for(self, fw_spec)
+        run_id, run, stage = self["run_id"], dict(self["run"]), int(self["stage"])
+        done = ctx.store.exploration_runs.find_one({"run_id": run_id, "status": {"$in": list(FINISHED)}})
+        if done:
+            return FWAction(stored_data={"status": done["status"], "reused": True})
+        save, brk = ctx.spec.thresholds["save"], ctx.spec.thresholds["breaks"][stage]
+        common = {"campaign_id": ctx.campaign_id, "iteration": self["iteration"], "stage": stage,
+                  "potential_id": self["potential_id"], "active_set_id": self["potential_id"],
+                  "threshold_save": save, "threshold_break": brk, "fw_id": ctx.fw_id, **run}
+        ctx.store.record_exploration_run(run_id, status="running", **common)
+        pot = ctx.store.get_potential(self["potential_id"])
+        mtp_text = ctx.store.get_file(pot["files"]["mtp"]).decode()
+        almtp = ctx.store.get_file(pot["files"]["almtp"])
+        seed = int(hashlib.sha256(run_id.encode()).hexdigest()[:8], 16)
+        t0 = time.time()
+        result, frames = engines.explore(ctx.spec, run, mtp_text, almtp, save=save, brk=brk, seed=seed)
+        file_id = engines.put_frames(ctx.store, frames, f"{run_id}.preselected.extxyz", run_id=run_id) if frames else None
+        ctx.store.record_exploration_run(run_id, **common, **result, n_preselected=len(frames),
+                                         preselected_file=file_id, wall_s=time.time() - t0)
+        log.info("exploration %s: %s, %d preselected, max grade %.2f", run_id, result.get("status"), len(frames),
+                 result.get("max_grade") or 0.0)
+        return FWAction(stored_data={"status": result.get("status"), "n_preselected": len(frames)})

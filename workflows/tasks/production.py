@@ -1,0 +1,60 @@
+"""Production MD with the converged potential, its analysis, and the overlay plots of all runs."""
+
+from __future__ import annotations
+
+from fireworks import FiretaskBase, FWAction, explicit_serialize
+
+from workflows import engines
+from workflows.tasks.base import context_for, log
+
+
+@explicit_serialize
+class ProductionTask(FiretaskBase):
+    """One production run (model, T, P, velocity seed); restartable from its checkpoint."""
+
+    required_params = ["campaign_id", "potential_id", "run"]
+
+    def run_task(self, fw_spec: dict) -> FWAction:
+        ctx = context_for(self, fw_spec)
+        run = dict(self["run"])
+        outdir = ctx.results_dir("production", run["name"])
+        mtp_text = ctx.store.potential_file(self["potential_id"], "mtp").decode()
+        result = engines.produce(ctx.spec, run, mtp_text, outdir)
+        ctx.store.campaigns.update_one(
+            {"campaign_id": ctx.campaign_id},
+            {"$set": {f"production_runs.{run['name']}": {**run, **result, "potential_id": self["potential_id"],
+                                                         "dir": str(outdir), "fw_id": ctx.fw_id}}})
+        log.info("production %s: %s", run["name"], result.get("status"))
+        return FWAction(stored_data=result)
+
+
+@explicit_serialize
+class AnalyzeTask(FiretaskBase):
+    """Reduced fraction, crystallinity, growth laws and stages of one production trajectory."""
+
+    required_params = ["campaign_id", "name"]
+
+    def run_task(self, fw_spec: dict) -> FWAction:
+        ctx = context_for(self, fw_spec)
+        run = ctx.refresh()["production_runs"][self["name"]]
+        outdir = ctx.results_dir("analysis", self["name"])
+        summary = engines.analyze(run["trajectory"], outdir, label=self["name"])
+        ctx.store.campaigns.update_one({"campaign_id": ctx.campaign_id},
+                                       {"$set": {f"production_runs.{self['name']}.analysis": summary}})
+        return FWAction(stored_data={"outdir": str(outdir)})
+
+
+@explicit_serialize
+class SummaryTask(FiretaskBase):
+    """Overlay every production run of the campaign in one set of figures; the campaign is done."""
+
+    required_params = ["campaign_id"]
+
+    def run_task(self, fw_spec: dict) -> FWAction:
+        ctx = context_for(self, fw_spec)
+        runs = ctx.refresh().get("production_runs", {})
+        series = {name: r["analysis"]["timeseries_csv"] for name, r in sorted(runs.items()) if r.get("analysis")}
+        plots = engines.overlay(series, ctx.results_dir("plots")) if series else []
+        ctx.store.record_campaign(ctx.campaign_id, state="done", production_plots=[str(p) for p in plots],
+                                  results_dir=str(ctx.results_dir()))
+        return FWAction(stored_data={"plots": [str(p) for p in plots]})

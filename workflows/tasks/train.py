@@ -1,0 +1,61 @@
+"""TrainTask: retrain the MTP on every labelled configuration of the campaign, build its active set."""
+
+from __future__ import annotations
+
+from fireworks import FiretaskBase, FWAction, explicit_serialize
+
+from seilearn.store.store import latest_ok_label
+from workflows import engines
+from workflows.builders import iteration_workflow
+from workflows.tasks.base import context_for, log, record_iteration, spawn
+
+
+def training_pairs(ctx) -> list[tuple[str, str]]:
+    """(config_id, label_id) of every configuration of the campaign with an ok label, in insertion order."""
+    pairs = []
+    for doc in ctx.store.configurations.find({"source.campaign_id": ctx.campaign_id}, {"config_id": 1, "labels": 1}
+                                             ).sort("created_at", 1):
+        lab = latest_ok_label(doc)
+        if lab is not None:
+            pairs.append((doc["config_id"], lab["label_id"]))
+    return pairs
+
+
+@explicit_serialize
+class TrainTask(FiretaskBase):
+    """Train potential ``{campaign}-p{iteration}`` (continuing from the parent), store it with its active set
+    and exact training set, then add the exploration iteration that uses it."""
+
+    required_params = ["campaign_id", "iteration", "stage"]
+    optional_params = ["parent_potential_id"]
+
+    def run_task(self, fw_spec: dict) -> FWAction:
+        ctx = context_for(self, fw_spec)
+        it, stage = int(self["iteration"]), int(self["stage"])
+        potential_id = f"{ctx.campaign_id}-p{it:03d}"
+        if not ctx.store.potentials.count_documents({"potential_id": potential_id}, limit=1):
+            pairs = training_pairs(ctx)
+            if not pairs:
+                from seilearn.errors import SeilearnError
+
+                raise SeilearnError(f"campaign {ctx.campaign_id}: no labelled configuration to train on "
+                                    "(every label failed?); see `seilearn dataset stats`")
+            atoms = ctx.store.get_atoms([c for c, _ in pairs])
+            for a, (_, lab) in zip(atoms, pairs):
+                assert a.info["label_id"] == lab
+            parent = self.get("parent_potential_id")
+            init = ctx.store.potential_file(parent, "mtp").decode() if parent else None
+            mtp_text, metrics = engines.train(ctx.spec, atoms, init_text=init, seed=it)
+            almtp = engines.active_set(ctx.spec, mtp_text, atoms)
+            ctx.store.add_potential(
+                potential_id=potential_id, training_set=pairs, files={"mtp": mtp_text.encode(), "almtp": almtp},
+                campaign_id=ctx.campaign_id, iteration=it, stage=stage, parent_potential_id=parent,
+                level=ctx.spec.mtp["level"], cutoff=ctx.spec.mtp["cutoff"], species=ctx.species, metrics=metrics,
+                training_settings=engines.training_settings(ctx.spec), fw_id=ctx.fw_id,
+            )
+            log.info("trained %s on %d configurations: %s", potential_id, len(pairs), metrics)
+        pot = ctx.store.get_potential(potential_id)
+        record_iteration(ctx, it, stage=stage, threshold_break=ctx.spec.thresholds["breaks"][stage],
+                         potential_id=potential_id, n_train=pot["n_train"], metrics=pot.get("metrics"))
+        ctx.store.record_campaign(ctx.campaign_id, iteration=it, stage=stage, current_potential_id=potential_id)
+        return spawn(ctx, iteration_workflow(ctx.spec, ctx.campaign_id, it, stage, potential_id))
