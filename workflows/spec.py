@@ -95,6 +95,14 @@ def _err(origin: str, key: str, problem: str) -> InputError:
     return InputError(f"{origin}: {key}: {problem}")
 
 
+def _known_keys(origin: str, section: str, value: Any, known: tuple[str, ...]) -> None:
+    if not isinstance(value, dict):
+        raise _err(origin, section, "must be a mapping")
+    bad = sorted(set(value) - set(known))
+    if bad:
+        raise _err(origin, f"{section}.{bad[0]}", f"unknown key; known: {', '.join(known)}")
+
+
 def _number_list(origin: str, key: str, value: Any, positive: bool = True) -> list[float]:
     if isinstance(value, (int, float)):
         value = [value]
@@ -149,6 +157,11 @@ def _parse(data: dict[str, Any], origin: str) -> CampaignSpec:
     if "n" in seed and (not isinstance(seed["n"], int) or seed["n"] < 1):
         raise _err(origin, "seed_set.n", f"{seed['n']!r} must be a positive integer")
 
+    _known_keys(origin, "seed_set", seed, ("n", "seed", "max_atoms", "file", "md_snapshots"))
+    _known_keys(origin, "mtp", data.get("mtp") or {}, ("level", "cutoff", "max_iter", "seed", "cv_folds",
+                                                       "min_dist", "radial_basis_size"))
+    _known_keys(origin, "thresholds", data.get("thresholds") or {}, ("save", "breaks", "converge_after"))
+    _known_keys(origin, "selection", data.get("selection") or {}, ("mode", "limit_per_iteration"))
     mtp = {"level": 8, "cutoff": 5.0, **(data.get("mtp") or {})}
     if not isinstance(mtp["level"], int) or not 2 <= mtp["level"] <= 28 or mtp["level"] % 2:
         raise _err(origin, "mtp.level", f"{mtp['level']!r} must be an even integer 2..28")

@@ -1,0 +1,70 @@
+"""Bad campaign specs are rejected before anything is submitted, naming the offending key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seilearn.errors import InputError
+from workflows.spec import load_spec
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "workflows" / "examples"
+
+
+@pytest.fixture
+def base() -> dict:
+    return yaml.safe_load((EXAMPLES / "lpsc_li_local.yaml").read_text())
+
+
+def write(tmp_path, data) -> Path:
+    p = tmp_path / "spec.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def test_examples_are_valid():
+    local = load_spec(EXAMPLES / "lpsc_li_local.yaml")
+    paper = load_spec(EXAMPLES / "lpsc_li_paper.yaml")
+    assert local.thresholds["save"] == 1.5 and local.thresholds["breaks"][0] == 5.5
+    assert local.thresholds["breaks"][-1] == 2.5 and paper.thresholds["breaks"][-1] == 2.5
+    assert paper.mtp == {"level": 8, "cutoff": 5.0, "max_iter": 1000, "seed": 0, "cv_folds": 10}
+    p = paper.production
+    assert (p.models, p.temperatures, p.pressures_bar, p.seeds, p.steps, p.timestep_fs) == (
+        ["I", "II"], [300.0, 350.0, 400.0], [1.0, 1000.0], [1, 2], 10_000_000, 1.0)
+
+
+@pytest.mark.parametrize("mutate, key", [
+    (lambda d: d["elements"].append("Xx"), "elements"),
+    (lambda d: d["thresholds"].update(breaks=[5.5, 1.2]), "thresholds.breaks"),
+    (lambda d: d["thresholds"].update(save=6.0), "thresholds.breaks"),
+    (lambda d: d.update(exploration=[]), "exploration"),
+    (lambda d: d.update(labeller={"name": "vasp", "settings": {"command": "vasp_std"}}), "labeller.settings.potcar_dir"),
+    (lambda d: d.update(labeller={"name": "qe"}), "labeller.name"),
+    (lambda d: d["exploration"][1].update(temperatures=[-5]), "exploration[1].temperatures"),
+    (lambda d: d["exploration"][0].update(structure="graphene"), "exploration[0].structure"),
+    (lambda d: d["exploration"][0].update(stpes=10), "exploration[0].stpes"),
+    (lambda d: d["mtp"].update(level=7), "mtp.level"),
+    (lambda d: d["mtp"].update(cutof=5), "mtp.cutof"),
+    (lambda d: d.pop("labeller"), "labeller"),
+    (lambda d: d.update(queue={"dft": "x"}), "queue"),
+    (lambda d: d["production"].update(models=["III"]), "production.models"),
+])
+def test_bad_spec_names_the_key(tmp_path, base, mutate, key):
+    data = copy.deepcopy(base)
+    mutate(data)
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, data))
+    assert f": {key}:" in str(err.value), str(err.value)
+
+
+def test_bad_spec_submits_nothing(tmp_path, base, settings):
+    from seilearn.cli import main
+    from seilearn.store import get_launchpad
+
+    data = copy.deepcopy(base)
+    data["thresholds"]["breaks"] = [1.0]
+    assert main(["campaign", "create", str(write(tmp_path, data))]) == 2
+    assert get_launchpad(settings).fireworks.count_documents({}) == 0
