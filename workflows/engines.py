@@ -1,0 +1,188 @@
+"""The one place where the workflow calls seilearn's science modules.
+
+FireTasks stay about orchestration (ids, provenance, idempotency); this module turns a campaign spec
+into calls of structures, labelling, mtp, selection, md and analysis, and frames into bytes for GridFS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from ase.io import read, write
+
+from workflows.spec import CampaignSpec
+
+
+# -- structures ------------------------------------------------------------------------------------
+
+def seed_structures(spec: CampaignSpec) -> list[Atoms]:
+    """The campaign's seed configurations: imported from a file or generated reproducibly."""
+    seed = spec.seed_set
+    if seed.get("file"):
+        return _read_any(seed["file"], spec.elements)
+    from seilearn.structures import seed_set
+
+    return seed_set(n=int(seed["n"]), seed=int(seed.get("seed", 0)), max_atoms=int(seed.get("max_atoms", 64)))
+
+
+def structure(name: str, supercell: list[int] | None = None, elements: list[str] | None = None) -> Atoms:
+    """An exploration or production starting structure by name (see workflows.spec.KNOWN_STRUCTURES)."""
+    from seilearn import structures as st
+
+    if name.startswith("file:"):
+        atoms = _read_any(name[5:], elements)[0]
+    elif name.startswith("interface-"):
+        atoms = st.build_interface(model=name.split("-", 1)[1])
+    else:
+        atoms = st.bulk(name)
+    if supercell:
+        atoms = atoms.repeat(tuple(supercell))
+    return atoms
+
+
+def _read_any(path: str, species: list[str] | None) -> list[Atoms]:
+    if str(path).endswith(".cfg"):
+        from seilearn.mtp.cfg import read_cfg
+
+        return read_cfg(path, species=species)
+    return read(path, index=":")
+
+
+# -- labelling -------------------------------------------------------------------------------------
+
+def labeller(spec: CampaignSpec):
+    from seilearn.labelling import get_labeller
+
+    return get_labeller(spec.labeller["name"], **spec.labeller.get("settings", {}))
+
+
+def labeller_record(lab) -> dict[str, Any]:
+    """The labeller's settings as stored with each label (JSON-normalised so reruns compare equal)."""
+    return json.loads(json.dumps({"name": lab.name, **lab.settings()}, default=str))
+
+
+# -- training and active set -----------------------------------------------------------------------
+
+def training_settings(spec: CampaignSpec) -> dict[str, Any]:
+    return {k: v for k, v in spec.mtp.items()}
+
+
+def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed: int) -> tuple[str, dict[str, Any]]:
+    """Train (or continue) an MTP; returns the .mtp text and metrics."""
+    from seilearn.mtp.mtpfile import read_mtp
+    from seilearn.mtp.training import train as mtp_train
+
+    init = read_mtp(init_text) if init_text else None
+    model, log = mtp_train(atoms, spec.elements, level=int(spec.mtp["level"]), cutoff=float(spec.mtp["cutoff"]),
+                           init=init, max_iter=int(spec.mtp.get("max_iter", 200)),
+                           seed=int(spec.mtp.get("seed", 0)) + seed)
+    return model.to_text(), _metrics(log)
+
+
+def _metrics(log: Any) -> dict[str, Any]:
+    if hasattr(log, "to_dict"):
+        log = log.to_dict()
+    if isinstance(log, dict):
+        final = log.get("final", log)
+        return {k: float(v) for k, v in final.items() if isinstance(v, (int, float))}
+    return {}
+
+
+def active_set(spec: CampaignSpec, mtp_text: str, atoms: list[Atoms]) -> bytes:
+    """Build the MaxVol active set of the training set; returns the .almtp file bytes."""
+    from seilearn.selection import build_active_set
+
+    aset = build_active_set(_potential(spec, mtp_text), atoms, mode=spec.selection["mode"])
+    return aset.to_bytes()
+
+
+def _potential(spec: CampaignSpec, mtp_text: str):
+    from seilearn.mtp.mtpfile import read_mtp
+    from seilearn.mtp.potential import Potential
+
+    return Potential(read_mtp(mtp_text), species=spec.elements)
+
+
+def _active_set_from(almtp: bytes):
+    from seilearn.selection import ActiveSet
+
+    return ActiveSet.from_bytes(almtp)
+
+
+def select(spec: CampaignSpec, mtp_text: str, almtp: bytes, train_atoms: list[Atoms], pool: list[Atoms]) -> list[int]:
+    """Indices of ``pool`` that D-optimality adds to the active set (MLIP's select_add)."""
+    from seilearn.selection import select_add
+
+    return list(select_add(_potential(spec, mtp_text), train_atoms, pool, mode=spec.selection["mode"],
+                           limit=spec.selection.get("limit_per_iteration"),
+                           active_set=_active_set_from(almtp)))
+
+
+# -- exploration and production MD -----------------------------------------------------------------
+
+def explore(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, almtp: bytes, *, save: float, brk: float,
+            seed: int) -> tuple[dict[str, Any], list[Atoms]]:
+    """Grade-monitored MD; returns (result fields for the run record, preselected frames)."""
+    from seilearn.md.exploration import run_exploration
+
+    atoms = structure(run["structure"], run.get("supercell"), spec.elements)
+    pot = _potential(spec, mtp_text)
+    res = run_exploration(atoms, pot, _active_set_from(almtp), steps=int(run["steps"]),
+                          temperature=float(run["temperature_K"]), pressure_bar=float(run["pressure_bar"]),
+                          ensemble=run.get("ensemble", "npt"), timestep_fs=float(run.get("timestep_fs", 1.0)),
+                          grade_every=int(run.get("grade_every", 10)), threshold_save=save, threshold_break=brk,
+                          seed=seed, mode=spec.selection["mode"])
+    frames = list(res.preselected)
+    return res.summary(), frames
+
+
+def produce(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, outdir: Path) -> dict[str, Any]:
+    from seilearn.md.production import run_production
+
+    atoms = structure(f"interface-{run['model']}", None, spec.elements)
+    res = run_production(atoms, _potential(spec, mtp_text), outdir=outdir, steps=int(run["steps"]),
+                         temperature=float(run["temperature_K"]), pressure_bar=float(run["pressure_bar"]),
+                         timestep_fs=float(run["timestep_fs"]), dump_every=int(run["dump_every"]),
+                         seed=int(run["seed"]))
+    return res.summary()
+
+
+# -- analysis ----------------------------------------------------------------------------------------
+
+def analyze(trajectory: str, outdir: Path, label: str) -> dict[str, Any]:
+    from seilearn.analysis import analyze_trajectory
+
+    return analyze_trajectory(trajectory, outdir=outdir, label=label)
+
+
+def overlay(series: dict[str, str], outdir: Path) -> list[Path]:
+    from seilearn.analysis.plots import overlay_runs
+
+    return overlay_runs(series, outdir)
+
+
+# -- frames <-> GridFS -------------------------------------------------------------------------------
+
+def put_frames(store, frames: list[Atoms], filename: str, **metadata: Any) -> str:
+    buf = io.StringIO()
+    clean = []
+    for f in frames:
+        a = Atoms(numbers=f.numbers, positions=f.positions, cell=f.cell, pbc=f.pbc)
+        a.info.update({k: v for k, v in f.info.items() if isinstance(v, (int, float, str, np.integer, np.floating))})
+        clean.append(a)
+    write(buf, clean, format="extxyz")
+    return store.put_file(buf.getvalue().encode(), filename, **metadata)
+
+
+def get_frames(store, file_id: str) -> list[Atoms]:
+    text = store.get_file(file_id).decode()
+    with tempfile.NamedTemporaryFile("w", suffix=".extxyz") as tmp:
+        tmp.write(text)
+        tmp.flush()
+        return read(tmp.name, index=":", format="extxyz")
