@@ -1,0 +1,1 @@
+"""Moment tensor potentials: files (.mtp, .cfg), level templates, evaluation, training."""
