@@ -82,7 +82,9 @@ def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed
     model, log = mtp_train(atoms, spec.elements, level=int(spec.mtp["level"]), cutoff=float(spec.mtp["cutoff"]),
                            init=init, max_iter=int(spec.mtp.get("max_iter", 200)),
                            seed=int(spec.mtp.get("seed", 0)) + seed)
-    return model.to_text(), _metrics(log)
+    from seilearn.mtp.mtpfile import to_text
+
+    return to_text(model), _metrics(log)
 
 
 def _metrics(log: Any) -> dict[str, Any]:

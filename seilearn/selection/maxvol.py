@@ -39,8 +39,10 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
     if rows.size == 0:
         return state
     C = rows @ state.A_inv
-    limit = max_swaps if max_swaps is not None else 10 * state.A.shape[0] + rows.shape[0]
-    while state.swaps < limit or max_swaps is None and state.swaps < limit:
+    # every swap multiplies |det A| by more than the threshold, so the loop ends; the cap guards
+    # against a threshold of 1 with rounding noise
+    limit = state.swaps + (max_swaps if max_swaps is not None else 10 * (state.A.shape[0] + rows.shape[0]))
+    while state.swaps < limit:
         flat = int(np.argmax(np.abs(C)))
         i, j = divmod(flat, C.shape[1])
         cij = C[i, j]
@@ -58,8 +60,6 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
         state.swaps += 1
         if track_det:
             state.det_history.append(state.log_abs_det)
-        if max_swaps is not None and state.swaps >= max_swaps:
-            break
     return state
 
 

@@ -21,7 +21,6 @@ def select_add(potential, train: list[Atoms], candidates: list[Atoms], *, mode: 
     base = active_set if active_set is not None and active_set.mode == mode else build_active_set(
         potential, train, mode, threshold)
     cand_rows, cand_owner = stack_rows(potential, candidates, mode)
-    n_train = len(train)
     train_rows, train_owner = stack_rows(potential, train, mode) if train else (np.zeros((0, cand_rows.shape[1])),
                                                                                 np.zeros(0, dtype=np.int64))
     state = MaxVolState(A=base.state.A.copy(), A_inv=base.state.A_inv.copy(),
@@ -37,5 +36,4 @@ def select_add(potential, train: list[Atoms], candidates: list[Atoms], *, mode: 
         for owner, val in zip(cand_owner, g):
             best[int(owner)] = max(best.get(int(owner), 0.0), float(val))
         chosen = sorted(sorted(chosen, key=lambda k: -best[k])[:limit])
-    del n_train
     return chosen
