@@ -1,0 +1,113 @@
+"""Bulk phases of the Li-P-S-Cl system: Li6PS5Cl (ordered), Li bcc, Li2S, Li3P, LiCl and the
+antifluorite solid solution 5Li2S.Li3P.LiCl (the crystalline SEI product)."""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+from ase.build import bulk as ase_bulk
+from pymatgen.core import Lattice, Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from seilearn.errors import InputError
+
+A_LPSC = 10.28
+D_PS = 2.05
+LI_48H = (0.3175, 0.3175, 0.0195)
+
+
+def _from_spacegroup(sg: str, lattice: Lattice, species: list[str], coords: list) -> Atoms:
+    s = Structure.from_spacegroup(sg, lattice, species, coords, tol=1e-3)
+    s.merge_sites(tol=0.05, mode="delete")
+    return AseAtomsAdaptor.get_atoms(s)
+
+
+def lpsc(a: float = A_LPSC, n_patterns: int = 64, seed: int = 0) -> Atoms:
+    """Ordered Li6PS5Cl conventional cell (Li24P4S20Cl4), F-43m; Li on half of 48h, one site of each
+    close pair, the pattern with the lowest Ewald energy of formal charges among ``n_patterns``."""
+    x = 0.5 + D_PS / (np.sqrt(3) * a)
+    frame = _from_spacegroup("F-43m", Lattice.cubic(a), ["P", "S", "S", "Cl"],
+                             [[0.5, 0.5, 0.5], [x, x, x], [0.25, 0.25, 0.25], [0.0, 0.0, 0.0]])
+    li = _from_spacegroup("F-43m", Lattice.cubic(a), ["Li"], [list(LI_48H)])
+    li_pos = li.get_positions()
+    if len(li_pos) != 48:
+        raise RuntimeError(f"48h expansion gave {len(li_pos)} sites")
+    # pair each 48h site with its nearest 48h neighbour (about 1.9 A apart): one Li per pair
+    cell = np.asarray(frame.cell)
+    diff = li_pos[:, None, :] - li_pos[None, :, :]
+    frac = np.linalg.solve(cell.T, diff.reshape(-1, 3).T).T
+    frac -= np.round(frac)
+    dist = np.linalg.norm(frac @ cell, axis=1).reshape(48, 48)
+    np.fill_diagonal(dist, np.inf)
+    partner = dist.argmin(axis=1)
+    pairs = sorted({tuple(sorted((i, int(partner[i])))) for i in range(48)})
+    if len(pairs) != 24:
+        raise RuntimeError(f"expected 24 Li site pairs, found {len(pairs)}")
+    from pymatgen.analysis.ewald import EwaldSummation
+
+    rng = np.random.default_rng(seed)
+    best, best_e = None, np.inf
+    for _ in range(n_patterns):
+        choice = [p[int(rng.integers(2))] for p in pairs]
+        atoms = frame + Atoms("Li" * 24, positions=li_pos[choice], cell=frame.cell, pbc=True)
+        s = AseAtomsAdaptor.get_structure(atoms)
+        s.add_oxidation_state_by_element({"Li": 1, "P": 5, "S": -2, "Cl": -1})
+        e = EwaldSummation(s).total_energy
+        if e < best_e:
+            best, best_e = atoms, e
+    best = best[np.argsort(best.numbers, kind="stable")]
+    best.info["ewald_energy_eV"] = float(best_e)
+    return best
+
+
+def li_bcc(a: float = A_LPSC / 3) -> Atoms:
+    return ase_bulk("Li", "bcc", a=a, cubic=True)
+
+
+def li2s(a: float = 5.71) -> Atoms:
+    return _antifluorite(["S"] * 4, a)
+
+
+def _antifluorite(anions: list[str], a: float) -> Atoms:
+    """Conventional antifluorite cell: anions on fcc, Li on the 8 tetrahedral sites."""
+    fcc = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+    tet = np.array([[x, y, z] for x in (0.25, 0.75) for y in (0.25, 0.75) for z in (0.25, 0.75)])
+    return Atoms(anions + ["Li"] * 8, scaled_positions=np.vstack([fcc, tet]), cell=[a, a, a], pbc=True)
+
+
+def li3p(a: float = 4.27, c: float = 7.59) -> Atoms:
+    return _from_spacegroup("P6_3/mmc", Lattice.hexagonal(a, c), ["Li", "Li", "P"],
+                            [[0, 0, 0.25], [1 / 3, 2 / 3, 0.583], [1 / 3, 2 / 3, 0.25]])
+
+
+def licl(a: float = 5.13) -> Atoms:
+    return ase_bulk("LiCl", "rocksalt", a=a, cubic=True)
+
+
+def antifluorite_solid_solution(reps: tuple[int, int, int] = (7, 1, 1), a: float = 5.75, seed: int = 0) -> Atoms:
+    """5Li2S.Li3P.LiCl: S/P/Cl 5:1:1 at random on the fcc anion sites of a primitive-cell supercell
+    (a multiple of 7 anions), Li filling the tetrahedral sites (2 per anion balances the charge)."""
+    prim = ase_bulk("Li2S", "fluorite", a=a)  # ase puts S first, then the two Li
+    cell = prim.repeat(reps)
+    anion = [i for i, s in enumerate(cell.get_chemical_symbols()) if s == "S"]
+    n = len(anion)
+    if n % 7:
+        raise InputError(f"the solid solution needs a multiple of 7 anions, the supercell {reps} has {n}")
+    labels = np.array(["S"] * (5 * n // 7) + ["P"] * (n // 7) + ["Cl"] * (n // 7))
+    np.random.default_rng(seed).shuffle(labels)
+    symbols = cell.get_chemical_symbols()
+    for i, lab in zip(anion, labels):
+        symbols[i] = str(lab)
+    cell.set_chemical_symbols(symbols)
+    return cell
+
+
+BUILDERS = {"lpsc": lpsc, "li": li_bcc, "li2s": li2s, "li3p": li3p, "licl": licl,
+            "antifluorite": antifluorite_solid_solution}
+
+
+def bulk(name: str) -> Atoms:
+    """A bulk phase by name: lpsc, li, li2s, li3p, licl, antifluorite."""
+    if name not in BUILDERS:
+        raise InputError(f"unknown bulk phase {name!r}; choose from {', '.join(BUILDERS)}")
+    return BUILDERS[name]()

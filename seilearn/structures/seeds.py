@@ -1,0 +1,75 @@
+"""Seed training sets for Li-P-S-Cl: rattled and strained bulk phases, the antifluorite solid solution,
+partially reduced LPSC and small Li/LPSC interfaces; reproducible by seed."""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+from ase.neighborlist import neighbor_list
+
+from seilearn.structures import phases as b
+from seilearn.structures.interface import build_interface
+
+
+def _perturb(atoms: Atoms, rng: np.random.Generator, rattle: float, strain: float) -> Atoms:
+    a = atoms.copy()
+    eps = rng.uniform(-strain, strain, (3, 3))
+    eps = 0.5 * (eps + eps.T)
+    a.set_cell(a.cell @ (np.eye(3) + eps), scale_atoms=True)
+    a.positions += rng.normal(0.0, rattle, a.positions.shape)
+    return a
+
+
+def reduced_lpsc(rng: np.random.Generator, a: float = b.A_LPSC) -> Atoms:
+    """LPSC with 1-4 S removed from random PS4 units and two Li added per broken P-S bond
+    (P with 0-4 S neighbours, charge balanced)."""
+    atoms = b.lpsc(a, n_patterns=8, seed=int(rng.integers(1 << 30)))
+    sym = np.array(atoms.get_chemical_symbols())
+    i, j = neighbor_list("ij", atoms, 2.3)
+    remove, add = [], []
+    for p in rng.choice(np.where(sym == "P")[0], size=int(rng.integers(1, 5)), replace=False):
+        bonded = [k for k in j[i == p] if sym[k] == "S"]
+        for k in rng.choice(bonded, size=int(rng.integers(1, len(bonded) + 1)), replace=False):
+            remove.append(int(k))
+            direction = atoms.positions[k] - atoms.positions[p]
+            direction /= np.linalg.norm(direction)
+            ortho = np.cross(direction, rng.normal(size=3))
+            ortho /= np.linalg.norm(ortho)
+            # two Li where the S was, pushed apart so they do not overlap each other or P
+            add += [atoms.positions[p] + 2.4 * direction + 1.1 * ortho, atoms.positions[p] + 2.4 * direction - 1.1 * ortho]
+    keep = [k for k in range(len(atoms)) if k not in set(remove)]
+    out = atoms[keep] + Atoms("Li" * len(add), positions=add)
+    out.wrap()
+    return out
+
+
+def _recipes(max_atoms: int):
+    yield "Li bcc", lambda rng: b.li_bcc().repeat(2 if max_atoms >= 16 else 1), 0.10, 0.04
+    yield "Li6PS5Cl", lambda rng: b.lpsc(n_patterns=8, seed=int(rng.integers(1 << 30))), 0.08, 0.03
+    yield "Li2S", lambda rng: b.li2s(), 0.08, 0.04
+    yield "Li3P", lambda rng: b.li3p(), 0.08, 0.04
+    yield "LiCl", lambda rng: b.licl(), 0.08, 0.04
+    yield "5Li2S.Li3P.LiCl", lambda rng: b.antifluorite_solid_solution(seed=int(rng.integers(1 << 30))), 0.10, 0.03
+    yield "reduced Li6PS5Cl", reduced_lpsc, 0.06, 0.02
+    yield "Li/LPSC interface", lambda rng: build_interface("mini", lpsc_periods=2, li_layers=2), 0.06, 0.0
+
+
+def seed_set(n: int = 100, seed: int = 0, max_atoms: int = 64) -> list[Atoms]:
+    """``n`` diverse configurations, cycling through the recipes (interfaces only when allowed by size)."""
+    rng = np.random.default_rng(seed)
+    recipes = list(_recipes(max_atoms))
+    out: list[Atoms] = []
+    k = 0
+    while len(out) < n:
+        kind, make, rattle, strain = recipes[k % len(recipes)]
+        k += 1
+        base = make(rng)
+        if len(base) > max(max_atoms, 120) and kind != "Li bcc":
+            continue
+        atoms = _perturb(base, rng, rattle * rng.uniform(0.3, 1.0), strain)
+        d = neighbor_list("d", atoms, 1.2)
+        if d.size:  # a rattle too strong for this draw: skip rather than store a collision
+            continue
+        atoms.info["seed_kind"] = kind
+        out.append(atoms)
+    return out
