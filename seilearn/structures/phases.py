@@ -3,6 +3,8 @@ antifluorite solid solution 5Li2S.Li3P.LiCl (the crystalline SEI product)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from ase import Atoms
 from ase.build import bulk as ase_bulk
@@ -22,7 +24,17 @@ def _from_spacegroup(sg: str, lattice: Lattice, species: list[str], coords: list
     return AseAtomsAdaptor.get_atoms(s)
 
 
+@functools.lru_cache(maxsize=16)
+def _lpsc_cached(a: float, n_patterns: int, seed: int) -> Atoms:
+    return _lpsc(a, n_patterns, seed)
+
+
 def lpsc(a: float = A_LPSC, n_patterns: int = 64, seed: int = 0) -> Atoms:
+    """Ordered Li6PS5Cl conventional cell (see ``_lpsc``); cached, a fresh copy each call."""
+    return _lpsc_cached(float(a), int(n_patterns), int(seed)).copy()
+
+
+def _lpsc(a: float = A_LPSC, n_patterns: int = 64, seed: int = 0) -> Atoms:
     """Ordered Li6PS5Cl conventional cell (Li24P4S20Cl4), F-43m; Li on half of 48h, one site of each
     close pair, the pattern with the lowest Ewald energy of formal charges among ``n_patterns``."""
     x = 0.5 + D_PS / (np.sqrt(3) * a)

@@ -23,7 +23,7 @@ def _perturb(atoms: Atoms, rng: np.random.Generator, rattle: float, strain: floa
 def reduced_lpsc(rng: np.random.Generator, a: float = b.A_LPSC) -> Atoms:
     """LPSC with 1-4 S removed from random PS4 units and two Li added per broken P-S bond
     (P with 0-4 S neighbours, charge balanced)."""
-    atoms = b.lpsc(a, n_patterns=8, seed=int(rng.integers(1 << 30)))
+    atoms = b.lpsc(a)
     sym = np.array(atoms.get_chemical_symbols())
     i, j = neighbor_list("ij", atoms, 2.3)
     remove, add = [], []
@@ -31,27 +31,33 @@ def reduced_lpsc(rng: np.random.Generator, a: float = b.A_LPSC) -> Atoms:
         bonded = [k for k in j[i == p] if sym[k] == "S"]
         for k in rng.choice(bonded, size=int(rng.integers(1, len(bonded) + 1)), replace=False):
             remove.append(int(k))
-            direction = atoms.positions[k] - atoms.positions[p]
-            direction /= np.linalg.norm(direction)
-            ortho = np.cross(direction, rng.normal(size=3))
-            ortho /= np.linalg.norm(ortho)
-            # two Li where the S was, pushed apart so they do not overlap each other or P
-            add += [atoms.positions[p] + 2.4 * direction + 1.1 * ortho, atoms.positions[p] + 2.4 * direction - 1.1 * ortho]
-    keep = [k for k in range(len(atoms)) if k not in set(remove)]
-    out = atoms[keep] + Atoms("Li" * len(add), positions=add)
+            add.append(atoms.positions[k])  # one Li takes the S site
+    out = atoms[[k for k in range(len(atoms)) if k not in set(remove)]]
+    for site in add:
+        out += Atoms("Li", positions=[site])
+        # the second Li of each broken bond: a free spot 2.0-2.8 A from the first
+        for _ in range(200):
+            v = rng.normal(size=3)
+            trial = site + v / np.linalg.norm(v) * rng.uniform(2.0, 2.8)
+            probe = out + Atoms("Li", positions=[trial])
+            d = neighbor_list("d", probe, 1.7, self_interaction=False)
+            if not d.size:
+                out = probe
+                break
     out.wrap()
     return out
 
 
 def _recipes(max_atoms: int):
     yield "Li bcc", lambda rng: b.li_bcc().repeat(2 if max_atoms >= 16 else 1), 0.10, 0.04
-    yield "Li6PS5Cl", lambda rng: b.lpsc(n_patterns=8, seed=int(rng.integers(1 << 30))), 0.08, 0.03
+    yield "Li6PS5Cl", lambda rng: b.lpsc(), 0.08, 0.03
     yield "Li2S", lambda rng: b.li2s(), 0.08, 0.04
     yield "Li3P", lambda rng: b.li3p(), 0.08, 0.04
     yield "LiCl", lambda rng: b.licl(), 0.08, 0.04
     yield "5Li2S.Li3P.LiCl", lambda rng: b.antifluorite_solid_solution(seed=int(rng.integers(1 << 30))), 0.10, 0.03
     yield "reduced Li6PS5Cl", reduced_lpsc, 0.06, 0.02
-    yield "Li/LPSC interface", lambda rng: build_interface("mini", lpsc_periods=2, li_layers=2), 0.06, 0.0
+    yield "Li/LPSC interface", lambda rng: build_interface("mini", lpsc_cells=(2, 1), lpsc_periods=2, li_layers=2), \
+        0.06, 0.0
 
 
 def seed_set(n: int = 100, seed: int = 0, max_atoms: int = 64) -> list[Atoms]:
@@ -64,7 +70,7 @@ def seed_set(n: int = 100, seed: int = 0, max_atoms: int = 64) -> list[Atoms]:
         kind, make, rattle, strain = recipes[k % len(recipes)]
         k += 1
         base = make(rng)
-        if len(base) > max(max_atoms, 120) and kind != "Li bcc":
+        if len(base) > max(max_atoms, 150):
             continue
         atoms = _perturb(base, rng, rattle * rng.uniform(0.3, 1.0), strain)
         d = neighbor_list("d", atoms, 1.2)
