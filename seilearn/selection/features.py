@@ -1,7 +1,24 @@
-"""Selection-matrix rows of configurations: one per configuration (cfg mode) or per atom (nbh mode)."""
+"""Selection-matrix rows: one per configuration (cfg mode) or one per atom (nbh mode).
+
+Rows are in MLIP's parameter order (radial coefficients, species coefficients, moment coefficients),
+the order of the A and A^-1 stored in an ``.almtp``; ``Potential`` returns its Jacobians in motep's
+order (moment, species, radial), so they are permuted here.
+
+The weights are those of MLIP's ``#MVS_v1.1`` header:
+
+- ``energy_weight`` w_E: one row per configuration, w_E * dE/dtheta / N^(weight_scaling/2)
+  (weight_scaling 2 divides by N: a per-atom energy; 1 divides by sqrt(N); 0 not at all);
+- ``force_weight``, ``stress_weight``: rows per force/stress component (MLIP-3's "all equations"
+  selection; not supported here, a clear error says so);
+- ``site_en_weight``: one row per atom, dV_i/dtheta (the neighbourhood, "nbh" mode).
+
+An MLIP equation index (stored in an ``.almtp`` beside each active row) is 0 for the energy row and
+1 + 3N + 9 + i for the site energy of atom i.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
@@ -12,22 +29,91 @@ from seilearn.errors import InputError
 MODES = ("cfg", "nbh")
 
 
-def rows_of(potential, atoms: Atoms, mode: str) -> np.ndarray:
-    """cfg: dE/dtheta / N (one row; MLIP's weight_scaling 2); nbh: dV_i/dtheta (one row per atom)."""
-    if mode == "cfg":
-        return (potential.energy_jacobian(atoms) / len(atoms))[None, :]
-    if mode == "nbh":
-        return potential.site_energy_jacobian(atoms)
-    raise InputError(f"selection mode {mode!r} must be cfg or nbh")
+@dataclass(frozen=True)
+class SelectionWeights:
+    """MLIP's selection weights (``#MVS_v1.1`` header)."""
+
+    energy_weight: float = 0.0
+    force_weight: float = 0.0
+    stress_weight: float = 0.0
+    site_en_weight: float = 1.0
+    weight_scaling: int = 2
+
+    @classmethod
+    def for_mode(cls, mode: str, weight_scaling: int = 2) -> "SelectionWeights":
+        """cfg: energy rows only; nbh: site-energy rows only (MLIP's two common settings)."""
+        if mode == "cfg":
+            return cls(energy_weight=1.0, site_en_weight=0.0, weight_scaling=weight_scaling)
+        if mode == "nbh":
+            return cls(energy_weight=0.0, site_en_weight=1.0, weight_scaling=weight_scaling)
+        raise InputError(f"selection mode {mode!r} must be cfg or nbh")
+
+    @property
+    def mode(self) -> str:
+        if self.force_weight != 0.0 or self.stress_weight != 0.0:
+            raise InputError("selection by force or stress equations (force_weight/stress_weight != 0) is not "
+                             "supported; use energy_weight (cfg mode) or site_en_weight (nbh mode)")
+        if self.energy_weight != 0.0 and self.site_en_weight != 0.0:
+            raise InputError("selection with both energy_weight and site_en_weight set is not supported; "
+                             "set one of them to 0")
+        if self.energy_weight != 0.0:
+            return "cfg"
+        if self.site_en_weight != 0.0:
+            return "nbh"
+        raise InputError("all selection weights are 0; set energy_weight (cfg) or site_en_weight (nbh)")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, configuration index of each row) for a list of configurations."""
-    blocks, owners = [], []
-    for k, atoms in enumerate(atoms_list):
+def _as_weights(mode_or_weights: str | SelectionWeights) -> SelectionWeights:
+    if isinstance(mode_or_weights, SelectionWeights):
+        return mode_or_weights
+    return SelectionWeights.for_mode(mode_or_weights)
+
+
+def mlip_order(potential, jac: np.ndarray) -> np.ndarray:
+    """Permute Jacobian columns from motep's order (moment, species, radial) to MLIP's (radial, species, moment)."""
+    model = potential.model
+    nm, ns = int(model.alpha_scalar_moments), int(model.species_count)
+    return np.concatenate([jac[..., nm + ns:], jac[..., nm:nm + ns], jac[..., :nm]], axis=-1)
+
+
+def rows_of(potential, atoms: Atoms, mode: str | SelectionWeights) -> np.ndarray:
+    """The selection rows of one configuration (MLIP parameter order).
+
+    cfg: ``energy_weight * dE/dtheta / N**(weight_scaling/2)`` (1 row); nbh: ``dV_i/dtheta`` (N rows).
+    """
+    w = _as_weights(mode)
+    if len(atoms) == 0:
+        raise InputError("a configuration with no atoms cannot be graded")
+    if w.mode == "cfg":
+        jac = np.asarray(potential.energy_jacobian(atoms), dtype=float)
+        return mlip_order(potential, jac)[None, :] * (w.energy_weight / len(atoms) ** (w.weight_scaling / 2.0))
+    return mlip_order(potential, np.asarray(potential.site_energy_jacobian(atoms), dtype=float))
+
+
+def equation_indices(n_atoms: int, mode: str | SelectionWeights) -> np.ndarray:
+    """MLIP's equation index of each row of a configuration of ``n_atoms`` atoms."""
+    if _as_weights(mode).mode == "cfg":
+        return np.zeros(1, dtype=np.int64)
+    return 1 + 3 * n_atoms + 9 + np.arange(n_atoms, dtype=np.int64)
+
+
+def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeights,
+               progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, configuration index of each row, MLIP equation index of each row)."""
+    blocks, owners, eqns = [], [], []
+    it = atoms_list
+    if progress and len(atoms_list) > 20:
+        from tqdm import tqdm
+
+        it = tqdm(atoms_list, desc="selection rows", unit="cfg", leave=False)
+    for k, atoms in enumerate(it):
         r = rows_of(potential, atoms, mode)
         blocks.append(r)
         owners.append(np.full(len(r), k, dtype=np.int64))
+        eqns.append(equation_indices(len(atoms), mode))
     if not blocks:
-        return np.zeros((0, potential.n_params)), np.zeros(0, dtype=np.int64)
-    return np.vstack(blocks), np.concatenate(owners)
+        return np.zeros((0, potential.n_params)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.vstack(blocks), np.concatenate(owners), np.concatenate(eqns)

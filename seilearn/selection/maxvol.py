@@ -1,9 +1,14 @@
 """MaxVol on selection-matrix rows (D-optimality), as MLIP does it.
 
 The active set A (n x n) starts as eps * I: rows that no data fills stay at eps, which keeps A
-invertible when the Jacobian is rank deficient (normal for MTPs; DESIGN.md section 4). A swap puts
-the candidate row with the largest |C| = |B A^-1| into A when it exceeds the threshold; A^-1 and C
-are updated by Sherman-Morrison (rank one), so |det A| grows by |C_ij| > 1 at every swap.
+invertible when the Jacobian is rank deficient (normal for MTPs; DESIGN.md section 4). Each swap puts
+the candidate row i with the largest |C_ij| (C = B A^-1) into row j of A while |C_ij| exceeds the
+threshold; A^-1 and C are updated by Sherman-Morrison (rank one), so |det A| is multiplied by
+|C_ij| > threshold > 1 at every swap and never decreases. As in MLIP, the row that leaves A goes back
+into the candidate pool in the place of the one that entered, so it can come back later.
+
+Speed: the only O(m n) work per swap is one in-place BLAS rank-one update of C (``dger``) and one
+BLAS pass to find the largest |C| (``idamax``); no temporaries of C's size are made.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg.blas import dger, idamax
 
 EPS = 1e-6
+BUILD_THRESHOLD = 1.001
 
 
 @dataclass
@@ -21,50 +28,82 @@ class MaxVolState:
 
     A: np.ndarray
     A_inv: np.ndarray
-    source: np.ndarray  # candidate-row id per row of A, -1 for eps rows
+    source: np.ndarray  # caller's id of the row in each row of A; -1 for eps rows
     log_abs_det: float = 0.0
     swaps: int = 0
     det_history: list[float] = field(default_factory=list)
 
     @classmethod
     def identity(cls, n: int, eps: float = EPS) -> "MaxVolState":
+        """The starting active set eps * I."""
         return cls(A=np.eye(n) * eps, A_inv=np.eye(n) / eps, source=np.full(n, -1, dtype=np.int64),
                    log_abs_det=n * float(np.log(eps)))
 
+    @property
+    def n(self) -> int:
+        return int(self.A.shape[0])
 
-def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold: float = 1.001,
+    def copy(self) -> "MaxVolState":
+        return MaxVolState(A=self.A.copy(), A_inv=self.A_inv.copy(), source=self.source.copy(),
+                           log_abs_det=self.log_abs_det, swaps=self.swaps, det_history=list(self.det_history))
+
+
+def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold: float = BUILD_THRESHOLD,
            max_swaps: int | None = None, track_det: bool = False) -> MaxVolState:
-    """Swap ``rows`` (m x n, ids ``row_ids``) into the active set while max |C| > ``threshold``."""
-    rows = np.ascontiguousarray(rows, dtype=float)
+    """Swap ``rows`` (m x n, caller ids ``row_ids``) into ``state`` while max |B A^-1| > ``threshold``.
+
+    ``state`` is updated in place and returned. ``max_swaps`` caps the number of swaps of this call
+    (MLIP's swap_limit); ``track_det`` records log|det A| after every swap in ``state.det_history``.
+    """
+    if threshold < 1.0:
+        raise ValueError(f"MaxVol threshold {threshold} must be >= 1")
+    rows = np.asarray(rows, dtype=float)
     if rows.size == 0:
         return state
-    C = rows @ state.A_inv
-    # every swap multiplies |det A| by more than the threshold, so the loop ends; the cap guards
-    # against a threshold of 1 with rounding noise
-    limit = state.swaps + (max_swaps if max_swaps is not None else 10 * (state.A.shape[0] + rows.shape[0]))
-    while state.swaps < limit:
-        flat = int(np.argmax(np.abs(C)))
-        i, j = divmod(flat, C.shape[1])
-        cij = C[i, j]
+    n = state.n
+    if rows.ndim != 2 or rows.shape[1] != n:
+        raise ValueError(f"rows have shape {rows.shape}, the active set needs {n} columns")
+    pool = np.array(rows, dtype=float, order="C", copy=True)  # rows that leave A come back here
+    pool_ids = np.array(row_ids, dtype=np.int64, copy=True)
+    C = np.ascontiguousarray(pool @ state.A_inv)
+    Ct = C.T  # Fortran view for BLAS
+    A, A_inv = state.A, state.A_inv
+    # each swap multiplies |det A| by more than the threshold, so the loop ends; the cap guards against
+    # a threshold of 1 with rounding noise
+    limit = max_swaps if max_swaps is not None else 50 * (n + len(pool))
+    done = 0
+    while done < limit:
+        flat = int(idamax(C.ravel()))
+        i, j = divmod(flat, n)
+        cij = float(C[i, j])
         if not abs(cij) > threshold:
             break
         ci = C[i].copy()
         ci[j] -= 1.0  # (b_i - a_j) A^-1 = C_i - e_j
-        colA = state.A_inv[:, j].copy()
-        colC = C[:, j].copy()
-        state.A_inv -= np.outer(colA, ci) / cij
-        C -= np.outer(colC, ci) / cij
-        state.A[j] = rows[i]
-        state.source[j] = row_ids[i]
+        col_inv = A_inv[:, j].copy()
+        col_c = C[:, j].copy()
+        # A^-1 <- A^-1 - A^-1[:, j] (C_i - e_j) / C_ij ; C <- C - C[:, j] (C_i - e_j) / C_ij
+        A_inv -= np.outer(col_inv, ci) / cij
+        dger(-1.0 / cij, ci, col_c, a=Ct, overwrite_a=1)
+        # the displaced row a_j takes row i's place in the pool: a_j A'^-1 = e_j - (C_i - e_j) / C_ij
+        old_row, old_id = A[j].copy(), int(state.source[j])
+        C[i] = -ci / cij
+        C[i, j] += 1.0
+        A[j] = pool[i]
+        state.source[j] = pool_ids[i]
+        pool[i] = old_row
+        pool_ids[i] = old_id
         state.log_abs_det += float(np.log(abs(cij)))
         state.swaps += 1
+        done += 1
         if track_det:
             state.det_history.append(state.log_abs_det)
     return state
 
 
 def grades(rows: np.ndarray, A_inv: np.ndarray) -> np.ndarray:
-    """Extrapolation grade of each row: max_j |(B A^-1)_j|."""
+    """Extrapolation grade of each row: max_j |(B A^-1)_ij|."""
+    rows = np.asarray(rows, dtype=float)
     if len(rows) == 0:
         return np.zeros(0)
-    return np.abs(np.asarray(rows) @ A_inv).max(axis=1)
+    return np.abs(rows @ A_inv).max(axis=1)

@@ -1,0 +1,64 @@
+"""Crystalline fraction of the antifluorite SEI product by polyhedral template matching (OVITO).
+
+PTM runs on the anion sublattice alone (S, P, Cl; Li removed), fcc and hcp enabled, RMSD cutoff
+0.15; an anion counts as crystalline when it matches and at least 6 of its 12 anion neighbours also
+match. c = crystalline anions / 7Z (seven anions per formula unit of 5Li2S.Li3P.LiCl).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+
+ANIONS = ("S", "P", "Cl")
+
+
+def crystalline_anions(atoms: Atoms, rmsd_cutoff: float = 0.15, min_neighbours: int = 6) -> dict[str, np.ndarray]:
+    """Boolean masks (over all atoms) of crystalline fcc and hcp anions."""
+    from ovito.data import DataCollection
+    from ovito.modifiers import PolyhedralTemplateMatchingModifier
+    from ovito.io.ase import ase_to_ovito
+    from ovito.pipeline import Pipeline, StaticSource
+
+    sym = np.asarray(atoms.get_chemical_symbols())
+    idx = np.where(np.isin(sym, ANIONS))[0]
+    fcc = np.zeros(len(atoms), bool)
+    hcp = np.zeros(len(atoms), bool)
+    if len(idx) < 13:
+        return {"fcc": fcc, "hcp": hcp}
+    sub = atoms[idx]
+    data = ase_to_ovito(sub)
+    pipe = Pipeline(source=StaticSource(data=data))
+    ptm = PolyhedralTemplateMatchingModifier(rmsd_cutoff=rmsd_cutoff, output_ordering=False)
+    for t in ptm.structures:
+        t.enabled = t.type in (PolyhedralTemplateMatchingModifier.Type.FCC, PolyhedralTemplateMatchingModifier.Type.HCP)
+    pipe.modifiers.append(ptm)
+    out: DataCollection = pipe.compute()
+    types = np.asarray(out.particles["Structure Type"])
+    is_fcc = types == int(PolyhedralTemplateMatchingModifier.Type.FCC)
+    is_hcp = types == int(PolyhedralTemplateMatchingModifier.Type.HCP)
+    matched = is_fcc | is_hcp
+    # neighbour filter: the 12 nearest anions of each matched anion
+    from scipy.spatial import cKDTree
+
+    cell = np.asarray(sub.cell)
+    if np.allclose(cell, np.diag(np.diag(cell))) and sub.pbc.all():
+        box = np.diag(cell)
+        tree = cKDTree(np.mod(sub.positions, box), boxsize=box)
+        _, nn = tree.query(np.mod(sub.positions, box), k=13)
+        ok = matched & (matched[nn[:, 1:]].sum(axis=1) >= min_neighbours)
+    else:
+        ok = matched
+    fcc[idx] = ok & is_fcc
+    hcp[idx] = ok & is_hcp
+    return {"fcc": fcc, "hcp": hcp}
+
+
+def crystalline_fraction(atoms: Atoms, **kw) -> dict[str, float]:
+    """c (total), c_fcc and c_hcp as fractions of 7Z anions (Z = number of P, falling back to anions/7)."""
+    masks = crystalline_anions(atoms, **kw)
+    sym = np.asarray(atoms.get_chemical_symbols())
+    z = int(np.sum(sym == "P")) or max(1, int(np.isin(sym, ANIONS).sum()) // 7)
+    n = 7 * z
+    return {"c": float((masks["fcc"] | masks["hcp"]).sum() / n), "c_fcc": float(masks["fcc"].sum() / n),
+            "c_hcp": float(masks["hcp"].sum() / n)}
