@@ -96,6 +96,9 @@ def _rocket_loop(campaign_id: str | None, categories: list[str] | None, workdir:
     from seilearn.store import get_launchpad
 
     settings = load_settings()
+    # an idle rocket polls twice a second; FireWorks would log every poll at INFO
+    for name in ("rocket.launcher", "launchpad"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     reg = _rocket_dir(settings.home) / f"{os.getpid()}.json"
     reg.write_text(json.dumps({"pid": os.getpid(), "campaign_id": campaign_id, "host": socket.gethostname()}))
     try:

@@ -18,9 +18,34 @@ from ase.io import read, write
 
 from workflows.spec import CampaignSpec
 
+_ENGINE_SECONDS = [0.0]
+
+
+def timed(func):
+    """Count the wall time spent in science code, so orchestration overhead can be measured apart."""
+    import functools
+    import time
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _ENGINE_SECONDS[0] += time.perf_counter() - t0
+
+    return wrapper
+
+
+def take_engine_seconds() -> float:
+    """Seconds spent in engine calls since the last call (per firework)."""
+    value, _ENGINE_SECONDS[0] = _ENGINE_SECONDS[0], 0.0
+    return value
+
 
 # -- structures ------------------------------------------------------------------------------------
 
+@timed
 def seed_structures(spec: CampaignSpec) -> list[Atoms]:
     """The campaign's seed configurations: imported from a file or generated reproducibly."""
     seed = spec.seed_set
@@ -56,10 +81,17 @@ def _read_any(path: str, species: list[str] | None) -> list[Atoms]:
 
 # -- labelling -------------------------------------------------------------------------------------
 
+@timed
 def labeller(spec: CampaignSpec):
     from seilearn.labelling import get_labeller
 
     return get_labeller(spec.labeller["name"], **spec.labeller.get("settings", {}))
+
+
+@timed
+def label(lab, atoms_list: list[Atoms]):
+    """Label a batch (per-structure results; see seilearn.labelling)."""
+    return lab.label(atoms_list)
 
 
 def labeller_record(lab) -> dict[str, Any]:
@@ -73,6 +105,7 @@ def training_settings(spec: CampaignSpec) -> dict[str, Any]:
     return {k: v for k, v in spec.mtp.items()}
 
 
+@timed
 def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed: int) -> tuple[str, dict[str, Any]]:
     """Train (or continue) an MTP; returns the .mtp text and metrics."""
     from seilearn.mtp.mtpfile import read_mtp
@@ -96,6 +129,7 @@ def _metrics(log: Any) -> dict[str, Any]:
     return {}
 
 
+@timed
 def active_set(spec: CampaignSpec, mtp_text: str, atoms: list[Atoms]) -> bytes:
     """Build the MaxVol active set of the training set; returns the .almtp file bytes."""
     from seilearn.selection import build_active_set
@@ -117,6 +151,7 @@ def _active_set_from(almtp: bytes):
     return ActiveSet.from_bytes(almtp)
 
 
+@timed
 def select(spec: CampaignSpec, mtp_text: str, almtp: bytes, train_atoms: list[Atoms], pool: list[Atoms]) -> list[int]:
     """Indices of ``pool`` that D-optimality adds to the active set (MLIP's select_add)."""
     from seilearn.selection import select_add
@@ -128,6 +163,7 @@ def select(spec: CampaignSpec, mtp_text: str, almtp: bytes, train_atoms: list[At
 
 # -- exploration and production MD -----------------------------------------------------------------
 
+@timed
 def explore(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, almtp: bytes, *, save: float, brk: float,
             seed: int) -> tuple[dict[str, Any], list[Atoms]]:
     """Grade-monitored MD; returns (result fields for the run record, preselected frames)."""
@@ -144,6 +180,7 @@ def explore(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, almtp: bytes
     return res.summary(), frames
 
 
+@timed
 def produce(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, outdir: Path) -> dict[str, Any]:
     from seilearn.md.production import run_production
 
@@ -157,12 +194,14 @@ def produce(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, outdir: Path
 
 # -- analysis ----------------------------------------------------------------------------------------
 
+@timed
 def analyze(trajectory: str, outdir: Path, label: str) -> dict[str, Any]:
     from seilearn.analysis import analyze_trajectory
 
     return analyze_trajectory(trajectory, outdir=outdir, label=label)
 
 
+@timed
 def overlay(series: dict[str, str], outdir: Path) -> list[Path]:
     from seilearn.analysis.plots import overlay_runs
 

@@ -1,75 +1,269 @@
-"""The active set: the MaxVol submatrix of the training set, its inverse, and the configurations
-that own its rows. Serialised as an ``.npz`` (A, A^-1, sources, mode) plus the selected
-configurations in extxyz, in one zip: exact, portable, and read back bit for bit."""
+"""The active set: the MaxVol submatrix A of the training set's selection rows, its inverse, which
+configuration and equation each row came from, and those configurations.
+
+Persisted in MLIP-3's ``.almtp`` layout (what ``mlp train``/``select_add`` write and its LAMMPS
+interface reads)::
+
+    <.mtp text>\\n#MVS_v1.1\\n
+    energy_weight %.16e\\n force_weight ... stress_weight ... site_en_weight ... weight_scaling %d\\n
+    #<A: n*n float64, native byte order, row-major><A^-1 as MLIP stores it: the transpose of inv(A)>\\n#\\n
+    <n lines "cfg_index equation_index" (-1 -1 for an eps row)>#\\n
+    <the selected configurations, full precision, with Feature selected_eqn_inds>
+
+n is not stored: it is the potential's parameter count. Grades always use the stored inverse.
+"""
 
 from __future__ import annotations
 
-import io
-import zipfile
+import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from ase import Atoms
-from ase.io import read, write
 
 from seilearn.errors import InputError
-from seilearn.selection.features import stack_rows
-from seilearn.selection.maxvol import MaxVolState, grades, maxvol
+from seilearn.fileio import atomic_write
+from seilearn.selection.features import SelectionWeights, stack_rows
+from seilearn.selection.maxvol import BUILD_THRESHOLD, EPS, MaxVolState, grades, maxvol
 
-BUILD_THRESHOLD = 1.001
+MVS_MARKER = b"#MVS_v1.1"
+_WEIGHT_KEYS = ("energy_weight", "force_weight", "stress_weight", "site_en_weight", "weight_scaling")
+_NATIVE = "<f8" if sys.byteorder == "little" else ">f8"
 
 
 @dataclass
 class ActiveSet:
-    mode: str
+    """MaxVol active set with MLIP's bookkeeping (weights, row links, selected configurations)."""
+
+    weights: SelectionWeights
     state: MaxVolState
-    configurations: list[Atoms] = field(default_factory=list)  # owners of non-eps rows
+    links: np.ndarray  # (n, 2): index into ``configurations`` and MLIP equation index; -1 -1 for eps rows
+    configurations: list[Atoms] = field(default_factory=list)
+    mtp_text: str | None = None
+    cfg_text: str | None = None  # the configurations' text as read from a file (written back verbatim)
+
+    @property
+    def mode(self) -> str:
+        return self.weights.mode
+
+    @property
+    def A(self) -> np.ndarray:
+        return self.state.A
 
     @property
     def A_inv(self) -> np.ndarray:
         return self.state.A_inv
 
+    @property
+    def n(self) -> int:
+        return self.state.n
+
+    @property
+    def filled(self) -> int:
+        """Rows of A taken from data (the rest are eps rows)."""
+        return int((self.links[:, 0] >= 0).sum())
+
     def grade(self, potential, atoms: Atoms) -> tuple[float, np.ndarray]:
-        """(configuration grade, per-atom grades in nbh mode or [grade] in cfg mode)."""
+        """(configuration grade, per-row grades: per atom in nbh mode, one value in cfg mode)."""
         from seilearn.selection.features import rows_of
 
-        g = grades(rows_of(potential, atoms, self.mode), self.state.A_inv)
+        self._check(potential)
+        g = grades(rows_of(potential, atoms, self.weights), self.state.A_inv)
         return float(g.max()), g
 
-    def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            arr = io.BytesIO()
-            np.savez(arr, A=self.state.A, A_inv=self.state.A_inv, source=self.state.source,
-                     log_abs_det=self.state.log_abs_det, mode=np.array(self.mode))
-            z.writestr("active_set.npz", arr.getvalue())
-            text = io.StringIO()
-            clean = [Atoms(numbers=a.numbers, positions=a.positions, cell=a.cell, pbc=a.pbc)
-                     for a in self.configurations]
-            write(text, clean, format="extxyz")
-            z.writestr("configurations.extxyz", text.getvalue())
-        return buf.getvalue()
+    def _check(self, potential) -> None:
+        if potential.n_params != self.n:
+            raise InputError(f"the active set has {self.n} rows but the potential has {potential.n_params} "
+                             "parameters; rebuild the active set for this potential")
+
+    # -- persistence ----------------------------------------------------------------------------
+    def to_bytes(self, mtp_text: str | None = None, species: Sequence[str] | None = None) -> bytes:
+        """The ``.almtp`` file contents (MLIP-3 layout)."""
+        text = mtp_text if mtp_text is not None else self.mtp_text
+        if text is None:
+            raise InputError("an .almtp needs the potential's .mtp text; pass mtp_text")
+        out = [text.rstrip("\n").encode(), b"\n", MVS_MARKER, b"\n"]
+        w = self.weights
+        for key in _WEIGHT_KEYS[:4]:
+            out.append(f"{key} {getattr(w, key):.16e}\n".encode())
+        out.append(f"weight_scaling {int(w.weight_scaling)}\n#".encode())
+        out.append(np.ascontiguousarray(self.state.A, dtype=_NATIVE).tobytes())
+        out.append(np.ascontiguousarray(self.state.A_inv.T, dtype=_NATIVE).tobytes())  # MLIP stores inv(A)^T
+        out.append(b"\n#\n")
+        out.append("".join(f"{int(c)} {int(e)}\n" for c, e in self.links).encode())
+        out.append(b"#\n")
+        if self.cfg_text is not None:
+            out.append(self.cfg_text.encode())
+        else:
+            out.append("".join(_format_no_loss(a, self._selected_eqns(k), species)
+                               for k, a in enumerate(self.configurations)).encode())
+        return b"".join(out)
+
+    def _selected_eqns(self, k: int) -> list[int]:
+        return sorted(int(e) for c, e in self.links if c == k)
+
+    def write(self, path: str | os.PathLike, mtp_text: str | None = None,
+              species: Sequence[str] | None = None) -> None:
+        """Write the ``.almtp`` atomically."""
+        data = self.to_bytes(mtp_text, species)
+        with atomic_write(path, "wb") as handle:
+            handle.write(data)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "ActiveSet":
+    def from_bytes(cls, data: bytes, name: str = "<almtp>", species: Sequence[str] | None = None) -> "ActiveSet":
+        """Parse an ``.almtp`` (raises InputError when it has no active set or is malformed)."""
+        from seilearn.mtp.mtpfile import n_params, read_mtp
+
+        mark = data.find(MVS_MARKER)
+        if mark < 0:
+            raise InputError(f"{name}: no active set (#MVS_v1.1 section); build one with `seilearn grade` "
+                             "from the training set or with `mlp train`")
+        mtp_text = data[:mark].decode("utf-8", errors="replace").rstrip("\n")
+        n = n_params(read_mtp(mtp_text, name=name))
+        pos = mark + len(MVS_MARKER) + 1
+        values: dict[str, float] = {}
+        for key in _WEIGHT_KEYS:
+            end = data.find(b"\n", pos)
+            parts = data[pos:end].decode(errors="replace").split()
+            if len(parts) != 2 or parts[0] != key:
+                raise InputError(f"{name}: malformed #MVS_v1.1 header (expected {key!r}, got "
+                                 f"{' '.join(parts)!r}); the file is not an MLIP-3 .almtp")
+            values[key] = float(parts[1])
+            pos = end + 1
+        weights = SelectionWeights(**{k: values[k] for k in _WEIGHT_KEYS[:4]},
+                                   weight_scaling=int(values["weight_scaling"]))
+        if data[pos:pos + 1] != b"#":
+            raise InputError(f"{name}: malformed #MVS_v1.1 section (no '#' before the matrices)")
+        start = pos + 1
+        size = 8 * n * n
+        if len(data) < start + 2 * size + 3 or data[start + 2 * size:start + 2 * size + 3] != b"\n#\n":
+            raise InputError(f"{name}: the active-set matrices are not {n} x {n} float64 (truncated file, or a "
+                             "potential with another parameter count)")
+        A = np.frombuffer(data, _NATIVE, n * n, start).reshape(n, n).astype(float)
+        A_inv = np.frombuffer(data, _NATIVE, n * n, start + size).reshape(n, n).T.astype(float)
+        pos = start + 2 * size + 3
+        end = data.find(b"#\n", pos)
+        if end < 0:
+            raise InputError(f"{name}: truncated active set (no end of the row links)")
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                npz = np.load(io.BytesIO(z.read("active_set.npz")))
-                text = z.read("configurations.extxyz").decode()
-        except (zipfile.BadZipFile, KeyError) as exc:
-            raise InputError(f"not a seilearn active-set file ({exc})") from exc
-        configs = read(io.StringIO(text), index=":", format="extxyz") if text.strip() else []
-        state = MaxVolState(A=npz["A"], A_inv=npz["A_inv"], source=npz["source"],
-                            log_abs_det=float(npz["log_abs_det"]))
-        return cls(mode=str(npz["mode"]), state=state, configurations=list(configs))
+            links = np.array([[int(x) for x in ln.split()] for ln in data[pos:end].decode().splitlines()],
+                             dtype=np.int64).reshape(-1, 2)
+        except ValueError as exc:
+            raise InputError(f"{name}: malformed active-set row links ({exc})") from exc
+        if len(links) != n:
+            raise InputError(f"{name}: {len(links)} active-set row links for {n} rows")
+        cfg_text = data[end + 2:].decode()
+        configs = _parse_cfgs(cfg_text, species, name)
+        with np.errstate(divide="ignore"):
+            log_det = float(np.linalg.slogdet(A)[1])
+        state = MaxVolState(A=A, A_inv=A_inv, source=links[:, 0].copy(), log_abs_det=log_det)
+        return cls(weights=weights, state=state, links=links, configurations=configs, mtp_text=mtp_text,
+                   cfg_text=cfg_text)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike, species: Sequence[str] | None = None) -> "ActiveSet":
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read active set {path}: {exc.strerror}") from exc
+        return cls.from_bytes(data, str(path), species)
 
 
-def build_active_set(potential, atoms_list: list[Atoms], mode: str = "nbh",
-                     threshold: float = BUILD_THRESHOLD) -> ActiveSet:
-    """MaxVol over the training set's rows, starting from eps * I."""
-    rows, owners = stack_rows(potential, atoms_list, mode)
-    state = maxvol(MaxVolState.identity(potential.n_params), rows, owners, threshold)
-    used = sorted({int(s) for s in state.source if s >= 0})
+def has_active_set(path: str | os.PathLike) -> bool:
+    """True when the file holds an #MVS_v1.1 section (an .almtp with an active set)."""
+    with open(path, "rb") as handle:
+        return MVS_MARKER in handle.read()
+
+
+def _parse_cfgs(text: str, species, name: str) -> list[Atoms]:
+    if not text.strip():
+        return []
+    import tempfile
+
+    from seilearn.mtp.cfg import read_cfg
+
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as tmp:
+        tmp.write(text)
+    try:
+        return read_cfg(tmp.name, species)
+    except InputError as exc:
+        raise InputError(f"{name}: selected configurations: {exc}") from exc
+    finally:
+        os.unlink(tmp.name)
+
+
+def _types(atoms: Atoms, species: Sequence[str] | None) -> np.ndarray:
+    if species is not None and not all(s == "X" for s in atoms.get_chemical_symbols()):
+        sp = list(species)
+        return np.array([sp.index(s) for s in atoms.get_chemical_symbols()])
+    if "mtp_type" in atoms.arrays:
+        return np.asarray(atoms.arrays["mtp_type"], dtype=int)
+    raise InputError("writing an active set needs the species list (no mtp_type on the configuration)")
+
+
+def _format_no_loss(atoms: Atoms, selected_eqns: list[int], species) -> str:
+    """One configuration in MLIP's full-precision (SAVE_NO_LOSS) layout."""
+    f = "{:.16e}".format
+    types = _types(atoms, species)
+    out = ["BEGIN_CFG", " Size", f"    {len(atoms)}"]
+    if atoms.pbc.any():
+        out.append(" Supercell")
+        out.extend("    " + " ".join(f(x) for x in v) for v in np.asarray(atoms.cell))
+    res = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
+    forces, energy, stress = res.get("forces"), res.get("energy"), res.get("stress")
+    head = " AtomData:  id type       cartes_x      cartes_y      cartes_z"
+    if forces is not None:
+        head += "           fx          fy          fz"
+    out.append(head)
+    pos = atoms.get_positions()
+    for i in range(len(atoms)):
+        row = f"    {i + 1} {types[i]} " + "".join(" " + f(x) for x in pos[i])
+        if forces is not None:
+            row += " " + "".join(" " + f(x) for x in forces[i])
+        out.append(row)
+    if energy is not None:
+        out += [" Energy", "    " + f(float(energy))]
+    if stress is not None and atoms.pbc.all():
+        s = np.asarray(stress).reshape(-1)
+        if s.size == 9:
+            s = s.reshape(3, 3)[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+        plus = -s * atoms.get_volume()
+        out += [" PlusStress:  xx          yy          zz          yz          xz          xy",
+                "    " + "".join(" " + f(x) for x in plus)]
+    feats = {k: v for k, v in atoms.info.get("mlip_features", {}).items() if k != "selected_eqn_inds"}
+    if selected_eqns:
+        feats["selected_eqn_inds"] = ",".join(str(e) for e in selected_eqns)
+    out.extend(f" Feature   {k}\t{v}" for k, v in feats.items())
+    out.append("END_CFG\n\n")
+    return "\n".join(out)
+
+
+def build_active_set(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeights = "nbh",
+                     threshold: float = BUILD_THRESHOLD, eps: float = EPS, max_swaps: int | None = None,
+                     progress: bool = False) -> ActiveSet:
+    """MaxVol over the training set's selection rows, starting from eps * I (MLIP's train/select)."""
+    weights = mode if isinstance(mode, SelectionWeights) else SelectionWeights.for_mode(mode)
+    weights.mode  # validates
+    rows, owners, eqns = stack_rows(potential, atoms_list, weights, progress=progress)
+    state = maxvol(MaxVolState.identity(potential.n_params, eps), rows, np.arange(len(rows)), threshold,
+                   max_swaps=max_swaps)
+    return _from_state(potential, state, owners, eqns, list(atoms_list), weights)
+
+
+def _from_state(potential, state: MaxVolState, owners: np.ndarray, eqns: np.ndarray, atoms_list: list[Atoms],
+                weights: SelectionWeights) -> ActiveSet:
+    """Turn row ids (indices into owners/eqns, -1 eps) into MLIP's links and selected configurations."""
+    src = state.source
+    used = sorted({int(owners[s]) for s in src if s >= 0})
     remap = {old: new for new, old in enumerate(used)}
-    state.source = np.array([remap.get(int(s), -1) for s in state.source])
-    return ActiveSet(mode=mode, state=state, configurations=[atoms_list[i] for i in used])
+    links = np.array([[remap[int(owners[s])], int(eqns[s])] if s >= 0 else [-1, -1] for s in src],
+                     dtype=np.int64).reshape(-1, 2)
+    state.source = links[:, 0].copy()
+    from seilearn.mtp.mtpfile import to_text
+
+    return ActiveSet(weights=weights, state=state, links=links, configurations=[atoms_list[i] for i in used],
+                     mtp_text=to_text(potential.model))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fireworks import FWAction, Workflow
+import time
+
+from fireworks import FiretaskBase, FWAction, Workflow
 
 from seilearn.store import get_launchpad
 from seilearn.store.store import now
@@ -13,6 +15,21 @@ from workflows.builders import keys_of
 from workflows.context import TaskContext, task_context
 
 log = logging.getLogger("seilearn.workflow")
+
+
+class SeilearnTask(FiretaskBase):
+    """A seilearn FireTask: a subclass's ``_run(fw_spec) -> FWAction`` does the work; ``run_task`` adds timing to the stored data
+    (total wall time and the part spent in science code: the rest is orchestration overhead)."""
+
+    def run_task(self, fw_spec: dict) -> FWAction:
+        from workflows import engines
+
+        engines.take_engine_seconds()
+        t0 = time.perf_counter()
+        action = self._run(fw_spec) or FWAction()
+        action.stored_data = {**(action.stored_data or {}), "task_s": time.perf_counter() - t0,
+                              "engine_s": engines.take_engine_seconds()}
+        return action
 
 
 def context_for(task: Any, fw_spec: dict[str, Any]) -> TaskContext:

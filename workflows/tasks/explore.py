@@ -5,21 +5,21 @@ from __future__ import annotations
 import hashlib
 import time
 
-from fireworks import FiretaskBase, FWAction, explicit_serialize
+from fireworks import FWAction, explicit_serialize
 
 from workflows import engines
-from workflows.tasks.base import context_for, log
+from workflows.tasks.base import SeilearnTask, context_for, log
 
 FINISHED = ("completed", "stopped_at_break", "unphysical")
 
 
 @explicit_serialize
-class ExploreTask(FiretaskBase):
+class ExploreTask(SeilearnTask):
     """Run exploration ``run`` (structure, T, P, steps) of ``iteration`` at threshold ``stage``."""
 
     required_params = ["campaign_id", "run_id", "iteration", "stage", "potential_id", "run"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         run_id, run, stage = self["run_id"], dict(self["run"]), int(self["stage"])
         done = ctx.store.exploration_runs.find_one({"run_id": run_id, "status": {"$in": list(FINISHED)}})

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import time
 
-from fireworks import FiretaskBase, FWAction, explicit_serialize
+from fireworks import FWAction, explicit_serialize
 
 from workflows import engines
-from workflows.tasks.base import context_for, log
+from workflows.tasks.base import SeilearnTask, context_for, log
 
 
 @explicit_serialize
-class LabelTask(FiretaskBase):
+class LabelTask(SeilearnTask):
     """Label ``config_ids`` with the campaign's labeller. Labels already computed with the same labeller
     and settings are reused, so a rerun after a crash labels only what is missing."""
 
     required_params = ["campaign_id", "job_id", "config_ids"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         labeller = engines.labeller(ctx.spec)
         settings = engines.labeller_record(labeller)
@@ -34,7 +34,7 @@ class LabelTask(FiretaskBase):
         counts = {"ok": 0, "scf_unconverged": 0, "failed": 0, "reused": len(self["config_ids"]) - len(todo)}
         if todo:
             atoms_list = ctx.store.get_atoms(todo)
-            results = labeller.label(atoms_list)
+            results = engines.label(labeller, atoms_list)
             for cid, res in zip(todo, results):
                 ctx.store.add_label(cid, status=res.status, reason=res.reason, energy=res.energy, forces=res.forces,
                                     stress=res.stress, labeller=settings, job_id=self["job_id"], fw_id=ctx.fw_id,

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from fireworks import FiretaskBase, FWAction, explicit_serialize
+from fireworks import FWAction, explicit_serialize
 
 from workflows import engines
-from workflows.tasks.base import context_for, log
+from workflows.tasks.base import SeilearnTask, context_for, log
 
 
 @explicit_serialize
-class ProductionTask(FiretaskBase):
+class ProductionTask(SeilearnTask):
     """One production run (model, T, P, velocity seed); restartable from its checkpoint."""
 
     required_params = ["campaign_id", "potential_id", "run"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         run = dict(self["run"])
         outdir = ctx.results_dir("production", run["name"])
@@ -29,12 +29,12 @@ class ProductionTask(FiretaskBase):
 
 
 @explicit_serialize
-class AnalyzeTask(FiretaskBase):
+class AnalyzeTask(SeilearnTask):
     """Reduced fraction, crystallinity, growth laws and stages of one production trajectory."""
 
     required_params = ["campaign_id", "name"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         run = ctx.refresh()["production_runs"][self["name"]]
         outdir = ctx.results_dir("analysis", self["name"])
@@ -45,12 +45,12 @@ class AnalyzeTask(FiretaskBase):
 
 
 @explicit_serialize
-class SummaryTask(FiretaskBase):
+class SummaryTask(SeilearnTask):
     """Overlay every production run of the campaign in one set of figures; the campaign is done."""
 
     required_params = ["campaign_id"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         runs = ctx.refresh().get("production_runs", {})
         series = {name: r["analysis"]["timeseries_csv"] for name, r in sorted(runs.items()) if r.get("analysis")}

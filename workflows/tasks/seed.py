@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from fireworks import FiretaskBase, FWAction, explicit_serialize
+from fireworks import FWAction, explicit_serialize
 
 from workflows import engines
 from workflows.builders import label_then, train_fw
-from workflows.tasks.base import context_for, log, spawn
+from workflows.tasks.base import SeilearnTask, context_for, log, spawn
 
 
 @explicit_serialize
-class SeedTask(FiretaskBase):
+class SeedTask(SeilearnTask):
     """Insert the seed configurations (duplicates are no-ops) and add their labelling + first training."""
 
     required_params = ["campaign_id"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         structures = engines.seed_structures(ctx.spec)
         seed = ctx.spec.seed_set

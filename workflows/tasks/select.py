@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fireworks import FiretaskBase, FWAction, explicit_serialize
+from fireworks import FWAction, explicit_serialize
 
 from seilearn.store.hashing import structure_hash
 from workflows import engines
 from workflows.builders import iteration_workflow, label_then, production_workflow, train_fw
-from workflows.tasks.base import context_for, log, record_iteration, spawn
+from workflows.tasks.base import SeilearnTask, context_for, log, record_iteration, spawn
 from workflows.tasks.train import training_pairs
 
 
@@ -39,10 +39,10 @@ def decide(history: list[dict[str, Any]], iteration: int, stage: int, n_selected
 
 
 @explicit_serialize
-class SelectTask(FiretaskBase):
+class SelectTask(SeilearnTask):
     required_params = ["campaign_id", "iteration", "stage", "potential_id", "run_ids"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         it, stage, pid = int(self["iteration"]), int(self["stage"]), self["potential_id"]
         spec = ctx.spec

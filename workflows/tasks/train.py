@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fireworks import FiretaskBase, FWAction, explicit_serialize
+from fireworks import FWAction, explicit_serialize
 
 from seilearn.store.store import latest_ok_label
 from workflows import engines
 from workflows.builders import iteration_workflow
-from workflows.tasks.base import context_for, log, record_iteration, spawn
+from workflows.tasks.base import SeilearnTask, context_for, log, record_iteration, spawn
 
 
 def training_pairs(ctx) -> list[tuple[str, str]]:
@@ -22,14 +22,14 @@ def training_pairs(ctx) -> list[tuple[str, str]]:
 
 
 @explicit_serialize
-class TrainTask(FiretaskBase):
+class TrainTask(SeilearnTask):
     """Train potential ``{campaign}-p{iteration}`` (continuing from the parent), store it with its active set
     and exact training set, then add the exploration iteration that uses it."""
 
     required_params = ["campaign_id", "iteration", "stage"]
     optional_params = ["parent_potential_id"]
 
-    def run_task(self, fw_spec: dict) -> FWAction:
+    def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         it, stage = int(self["iteration"]), int(self["stage"])
         potential_id = f"{ctx.campaign_id}-p{it:03d}"
