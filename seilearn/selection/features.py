@@ -85,12 +85,20 @@ def rows_of(potential, atoms: Atoms, mode: str | SelectionWeights) -> np.ndarray
     cfg: ``energy_weight * dE/dtheta / N**(weight_scaling/2)`` (1 row); nbh: ``dV_i/dtheta`` (N rows).
     """
     w = _as_weights(mode)
-    if len(atoms) == 0:
-        raise InputError("a configuration with no atoms cannot be graded")
-    if w.mode == "cfg":
-        jac = np.asarray(potential.energy_jacobian(atoms), dtype=float)
-        return mlip_order(potential, jac)[None, :] * (w.energy_weight / len(atoms) ** (w.weight_scaling / 2.0))
-    return mlip_order(potential, np.asarray(potential.site_energy_jacobian(atoms), dtype=float))
+    centres = centre_mask(atoms)
+    n = int(centres.sum())
+    if n == 0:
+        raise InputError("a configuration with no (non-ghost) atoms cannot be graded")
+    site = site_energy_rows(potential, atoms, None if n == len(atoms) else centres)
+    if w.mode == "cfg":  # E = sum of the site energies of the centres (ghost atoms are neighbours only)
+        return site.sum(axis=0)[None, :] * (w.energy_weight / n ** (w.weight_scaling / 2.0))
+    return site
+
+
+def centre_mask(atoms: Atoms) -> np.ndarray:
+    """Atoms that own a neighbourhood: all but MLIP's ghost atoms (``atoms.arrays['ghost']``)."""
+    ghost = atoms.arrays.get("ghost")
+    return np.ones(len(atoms), bool) if ghost is None else ~np.asarray(ghost, bool)
 
 
 def equation_indices(n_atoms: int, mode: str | SelectionWeights) -> np.ndarray:
@@ -113,7 +121,109 @@ def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeig
         r = rows_of(potential, atoms, mode)
         blocks.append(r)
         owners.append(np.full(len(r), k, dtype=np.int64))
-        eqns.append(equation_indices(len(atoms), mode))
+        eqns.append(equation_indices(int(centre_mask(atoms).sum()), mode))
     if not blocks:
         return np.zeros((0, potential.n_params)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.vstack(blocks), np.concatenate(owners), np.concatenate(eqns)
+
+
+# -- fast site-energy Jacobian ------------------------------------------------------------------
+# Grading needs dV_i/dtheta only; motep's training engine also builds the force and stress Jacobians
+# (10x the work). Every row follows from one per-atom tensor G[i, t, a, k] = sum over neighbours j of
+# type t of Q_k(r_ij) * (angular part a of r_ij/|r_ij|): the basic moments are M_a = c . G and their
+# radial-coefficient derivatives are G itself, chained through the moment contractions.
+
+
+def _types_of(potential, atoms: Atoms) -> np.ndarray:
+    symbols = atoms.get_chemical_symbols()
+    if "mtp_type" in atoms.arrays and all(s == "X" for s in symbols):
+        return np.asarray(atoms.arrays["mtp_type"], dtype=np.int64)
+    index = {s: k for k, s in enumerate(potential.species)}
+    try:
+        return np.array([index[s] for s in symbols], dtype=np.int64)
+    except KeyError as exc:
+        raise InputError(f"species {exc.args[0]} not in the potential's {list(potential.species)}") from exc
+
+
+def _pairs(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, r_ij vectors) of all ordered pairs closer than ``cutoff`` (compiled neighbour list)."""
+    from vesin import NeighborList
+
+    pbc = np.asarray(atoms.pbc, bool)
+    if pbc.any() and not pbc.all():
+        from ase.neighborlist import neighbor_list
+
+        i, j, d = neighbor_list("ijD", atoms, cutoff)
+        return i, j, d
+    box = np.asarray(atoms.cell) if pbc.all() else np.zeros((3, 3))
+    nl = NeighborList(cutoff=cutoff, full_list=True)
+    i, j, d = nl.compute(points=atoms.get_positions(), box=box, periodic=bool(pbc.all()), quantities="ijD")
+    return np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(d, float)
+
+
+def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None) -> np.ndarray:
+    """dV_i/dtheta for the atoms in ``centres`` (default all), MLIP parameter order, shape (n, n_params)."""
+    from scipy.sparse import csr_matrix
+
+    model = potential.model
+    S, R = int(model.species_count), int(model.radial_funcs_count)
+    rb = model.radial_basis
+    K, rmin, rmax = int(rb.size), float(rb.min), float(rb.max)
+    scaling = float(model.scaling) if model.scaling is not None else 1.0
+    basic = np.asarray(model.alpha_index_basic, dtype=np.int64).reshape(-1, 4)
+    times = np.asarray(model.alpha_index_times, dtype=np.int64).reshape(-1, 4)
+    mapping = np.asarray(model.alpha_moment_mapping, dtype=np.int64)
+    n_mom = int(model.alpha_moments_count)
+    coeffs = np.asarray(model.radial_coeffs, dtype=float).reshape(S, S, R, K)
+    nb = len(basic)
+
+    types = _types_of(potential, atoms)
+    centre_idx = np.arange(len(atoms)) if centres is None else np.flatnonzero(centres)
+    n = len(centre_idx)
+    slot = np.full(len(atoms), -1, dtype=np.int64)
+    slot[centre_idx] = np.arange(n)
+
+    i, j, d = _pairs(atoms, rmax)
+    keep = slot[i] >= 0
+    i, j, d = i[keep], j[keep], d[keep]
+    r = np.sqrt(np.einsum("pk,pk->p", d, d))
+    u = d / r[:, None]
+    # Chebyshev radial basis times the smooth cutoff scaling * (rmax - r)^2
+    x = 2.0 * (r - rmin) / (rmax - rmin) - 1.0
+    Q = np.empty((len(r), K))
+    Q[:, 0] = scaling * np.clip(rmax - r, 0.0, None) ** 2
+    if K > 1:
+        Q[:, 1] = x * Q[:, 0]
+    for k in range(2, K):
+        Q[:, k] = 2.0 * x * Q[:, k - 1] - Q[:, k - 2]
+    # angular parts u_x^p u_y^q u_z^s of every basic moment
+    maxp = int(basic[:, 1:].max()) if nb else 0
+    pw = np.ones((maxp + 1, len(r), 3))
+    for p in range(1, maxp + 1):
+        pw[p] = pw[p - 1] * u
+    U = pw[basic[:, 1], :, 0] * pw[basic[:, 2], :, 1] * pw[basic[:, 3], :, 2]  # (nb, P)
+    X = (U.T[:, :, None] * Q[:, None, :]).reshape(len(r), nb * K)
+    W = csr_matrix((np.ones(len(r)), (slot[i] * S + types[j], np.arange(len(r)))), shape=(n * S, len(r)))
+    G = np.asarray(W @ X).reshape(n, S, nb, K)
+
+    ti = types[centre_idx]
+    mu = basic[:, 0]
+    Cmu = coeffs[ti][:, :, mu, :]  # (n, S, nb, K)
+    M = np.zeros((n, n_mom))
+    M[:, :nb] = np.einsum("ctak,ctak->ca", G, Cmu)
+    for a, b, mult, out in times:
+        M[:, out] += mult * M[:, a] * M[:, b]
+    dM = np.zeros((n, n_mom))
+    dM[:, mapping] += np.asarray(model.moment_coeffs, dtype=float)
+    for a, b, mult, out in times[::-1]:
+        dM[:, a] += mult * dM[:, out] * M[:, b]
+        dM[:, b] += mult * dM[:, out] * M[:, a]
+    onehot_mu = np.zeros((nb, R))
+    onehot_mu[np.arange(nb), mu] = 1.0
+    H = np.einsum("ca,ctak,am->ctmk", dM[:, :nb], G, onehot_mu, optimize=True).reshape(n, S * R * K)
+    out = np.zeros((n, S * S * R * K + S + len(mapping)))
+    radial = out[:, : S * S * R * K].reshape(n, S, S * R * K)
+    radial[np.arange(n), ti] = H
+    out[np.arange(n), S * S * R * K + ti] = 1.0
+    out[:, S * S * R * K + S:] = M[:, mapping]
+    return out

@@ -45,6 +45,9 @@ def test_killed_rocket_is_recovered(settings, tmp_path):
     assert marker.exists()
     os.killpg(proc.pid, signal.SIGKILL)  # the launcher and its rocket die mid-firework
     proc.wait()
+    deadline = time.time() + 20
+    while live_rockets(settings.home) and time.time() < deadline:  # the orphaned rocket is being reaped
+        time.sleep(0.1)
     assert lp.fireworks.find_one({})["state"] == "RUNNING"
     assert recover_lost_runs(lp, settings.home, "k") == [1]
     assert lp.fireworks.find_one({})["state"] == "READY"

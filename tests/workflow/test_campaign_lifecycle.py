@@ -1,0 +1,62 @@
+"""Campaign create/status/pause/resume against the real server, without running any science."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seilearn.cli import main
+from seilearn.errors import SeilearnError
+from seilearn.store import Store, get_launchpad
+from workflows.campaign import create_campaign, pause, resume, status
+from workflows.spec import load_spec
+from workflows.tasks.select import decide
+
+SPEC = Path(__file__).with_name("tiny_campaign.yaml")
+
+
+def test_create_is_idempotent_and_pause_resume(settings, capsys):
+    spec = load_spec(SPEC)
+    cid, created = create_campaign(settings, spec)
+    assert (cid, created) == ("tiny", True)
+    assert create_campaign(settings, spec) == ("tiny", False)  # a rerun of the main job resumes, adds nothing
+    lp = get_launchpad(settings)
+    assert lp.fireworks.count_documents({"spec._seilearn.campaign_id": "tiny"}) == 1
+    assert pause(settings, "tiny") == 1
+    assert lp.fireworks.find_one({"spec._seilearn.key": "seed"})["state"] == "PAUSED"
+    assert Store.open(settings).get_campaign("tiny")["state"] == "paused"
+    assert resume(settings, "tiny") == 1
+    assert lp.fireworks.find_one({"spec._seilearn.key": "seed"})["state"] == "READY"
+    assert main(["campaign", "status", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "campaign tiny" in out and "break threshold 5.5" in out and "READY 1" in out
+    spec.max_iterations = 99
+    with pytest.raises(SeilearnError, match="different spec"):
+        create_campaign(settings, spec)
+
+
+def test_status_of_unknown_campaign(settings):
+    Store.open(settings)
+    with pytest.raises(SeilearnError, match="no campaign 'nope'"):
+        status(settings, "nope")
+
+
+@pytest.mark.parametrize("history, it, stage, n_sel, expected", [
+    ([], 0, 0, 3, ("label", 0)),
+    ([], 0, 0, 0, ("next_stage", 1)),
+    ([], 3, 3, 0, ("converged", 3)),
+    ([], 7, 0, 2, ("max_iterations", 0)),
+])
+def test_convergence_rule_k1(history, it, stage, n_sel, expected):
+    assert decide(history, it, stage, n_sel, n_stages=4, converge_after=1, max_iterations=8) == expected
+
+
+def test_convergence_rule_needs_k_consecutive_empty_iterations():
+    hist = [{"iteration": 0, "stage": 0, "n_selected": 5}, {"iteration": 1, "stage": 0, "n_selected": 0}]
+    assert decide(hist, 2, 0, 0, n_stages=2, converge_after=3, max_iterations=40) == ("repeat_stage", 0)
+    hist.append({"iteration": 2, "stage": 0, "n_selected": 0})
+    assert decide(hist, 3, 0, 0, n_stages=2, converge_after=3, max_iterations=40) == ("next_stage", 1)
+    # a selection in between resets the count
+    hist2 = [{"iteration": 0, "stage": 0, "n_selected": 0}, {"iteration": 1, "stage": 0, "n_selected": 1}]
+    assert decide(hist2, 2, 0, 0, n_stages=2, converge_after=2, max_iterations=40) == ("repeat_stage", 0)
