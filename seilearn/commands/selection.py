@@ -116,7 +116,7 @@ def _grade(args: argparse.Namespace) -> int:
 def _select_add(args: argparse.Namespace) -> int:
     from seilearn.mtp.cfg import write_cfg
     from seilearn.selection.features import SelectionWeights
-    from seilearn.selection.select_add import select_add
+    from seilearn.selection.select_add import select_add_details
 
     pot, aset = load_potential(args.pot, args.species)
     if args.mode:
@@ -127,8 +127,14 @@ def _select_add(args: argparse.Namespace) -> int:
         weights = SelectionWeights.for_mode("nbh")
     train = _read(args.train, pot.species)
     candidates = _read(args.candidates, pot.species)
-    chosen = select_add(pot, train, candidates, mode=weights, limit=args.limit, threshold=args.threshold)
-    out = [candidates[k] for k in chosen]
+    result = select_add_details(pot, train, candidates, mode=weights, limit=args.limit, threshold=args.threshold)
+    out = []
+    for k in result.indices:
+        atoms = candidates[k]
+        feats = dict(atoms.info.get("mlip_features", {}))
+        feats["selected_eqn_inds"] = ",".join(str(e) for e in result.selected_eqn_inds.get(k, []))
+        atoms.info["mlip_features"] = feats
+        out.append(atoms)
     write_cfg(args.out, out, pot.species)
     print(f"selected {len(out)} of {len(candidates)} candidates ({weights.mode} mode) -> {args.out}")
     return 0

@@ -12,6 +12,7 @@ Identical candidates (and candidates identical to a training configuration) are 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -46,12 +47,28 @@ def unique_candidates(candidates: Sequence[Atoms], train: Sequence[Atoms] = ()) 
     return keep
 
 
-def select_add(potential, train: Sequence[Atoms], candidates: Sequence[Atoms], *,
+@dataclass
+class SelectAddResult:
+    """Selected candidate indices, the MLIP equation indices each owns in A, and every candidate's grade
+    against the training set's active set (-1 for candidates not offered: duplicates)."""
+
+    indices: list[int]
+    selected_eqn_inds: dict[int, list[int]] = field(default_factory=dict)
+    grades: list[float] = field(default_factory=list)
+
+
+def select_add(potential, train: Sequence[Atoms], candidates: Sequence[Atoms], **kwargs) -> list[int]:
+    """Sorted indices of ``candidates`` that D-optimality adds to the training set's active set
+    (keyword arguments as :func:`select_add_details`)."""
+    return select_add_details(potential, train, candidates, **kwargs).indices
+
+
+def select_add_details(potential, train: Sequence[Atoms], candidates: Sequence[Atoms], *,
                mode: str | SelectionWeights = "nbh", limit: int | None = None,
                threshold: float = BUILD_THRESHOLD, build_threshold: float = BUILD_THRESHOLD,
                active_set: ActiveSet | None = None, swap_limit: int | None = None,
-               dedupe: bool = True) -> list[int]:
-    """Sorted indices of ``candidates`` that D-optimality adds to the training set's active set.
+               dedupe: bool = True) -> SelectAddResult:
+    """MLIP's select_add (see the module docstring).
 
     ``limit`` keeps at most that many (those of highest grade against the training active set);
     ``active_set`` (built from ``train`` with the same weights) skips step 1.
@@ -62,12 +79,12 @@ def select_add(potential, train: Sequence[Atoms], candidates: Sequence[Atoms], *
         raise InputError(f"select threshold {threshold} must be >= 1")
     weights = mode if isinstance(mode, SelectionWeights) else SelectionWeights.for_mode(mode)
     if not candidates or limit == 0:
-        return []
+        return SelectAddResult([], {}, [-1.0] * len(candidates))
     offered = unique_candidates(candidates, train) if dedupe else list(range(len(candidates)))
     if not offered:
-        return []
+        return SelectAddResult([], {}, [-1.0] * len(candidates))
     cand = [candidates[k] for k in offered]
-    cand_rows, cand_owner, _ = stack_rows(potential, cand, weights)
+    cand_rows, cand_owner, cand_eqn = stack_rows(potential, cand, weights)
     train_rows, train_owner, _ = stack_rows(potential, list(train), weights)
     mc = len(cand_rows)
     if active_set is not None and active_set.weights == weights and active_set.n == potential.n_params:
@@ -81,9 +98,15 @@ def select_add(potential, train: Sequence[Atoms], candidates: Sequence[Atoms], *
         state = maxvol(state, train_rows, mc + np.arange(len(train_rows)), threshold, max_swaps=swap_limit)
     in_set = state.source[(state.source >= 0) & (state.source < mc)]
     chosen = sorted({int(cand_owner[s]) for s in in_set})
+    best = np.zeros(len(cand))
+    np.maximum.at(best, cand_owner, grades(cand_rows, base.A_inv))
     if limit is not None and len(chosen) > limit:
-        g = grades(cand_rows, base.A_inv)
-        best = np.zeros(len(cand))
-        np.maximum.at(best, cand_owner, g)
         chosen = sorted(sorted(chosen, key=lambda k: -best[k])[:limit])
-    return [offered[k] for k in chosen]
+    eqns: dict[int, list[int]] = {}
+    for s in in_set:
+        if int(cand_owner[s]) in chosen:
+            eqns.setdefault(offered[int(cand_owner[s])], []).append(int(cand_eqn[s]))
+    all_grades = [-1.0] * len(candidates)
+    for k, g in zip(offered, best):
+        all_grades[k] = float(g)
+    return SelectAddResult([offered[k] for k in chosen], {k: sorted(v) for k, v in eqns.items()}, all_grades)
