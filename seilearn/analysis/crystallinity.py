@@ -31,7 +31,7 @@ def crystalline_anions(atoms: Atoms, rmsd_cutoff: float = 0.15, min_neighbours: 
     pipe = Pipeline(source=StaticSource(data=data))
     ptm = PolyhedralTemplateMatchingModifier(rmsd_cutoff=rmsd_cutoff, output_ordering=False)
     for t in ptm.structures:
-        t.enabled = t.type in (PolyhedralTemplateMatchingModifier.Type.FCC, PolyhedralTemplateMatchingModifier.Type.HCP)
+        t.enabled = t.id in (int(PolyhedralTemplateMatchingModifier.Type.FCC), int(PolyhedralTemplateMatchingModifier.Type.HCP))
     pipe.modifiers.append(ptm)
     out: DataCollection = pipe.compute()
     types = np.asarray(out.particles["Structure Type"])

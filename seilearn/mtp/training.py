@@ -9,6 +9,7 @@ run so a continued training optimises everything again.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import tempfile
@@ -115,7 +116,8 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
             level_before = quiet.level
             quiet.setLevel(logging.WARNING)
             try:
-                trainer.train(images)
+                with contextlib.redirect_stdout(io.StringIO()):  # motep prints its step timings
+                    trainer.train(images)
             finally:
                 quiet.setLevel(level_before)
         finally:

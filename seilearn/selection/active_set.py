@@ -44,6 +44,7 @@ class ActiveSet:
     configurations: list[Atoms] = field(default_factory=list)
     mtp_text: str | None = None
     cfg_text: str | None = None  # the configurations' text as read from a file (written back verbatim)
+    species: list[str] | None = None  # chemical symbol of each MTP type
 
     @property
     def mode(self) -> str:
@@ -98,7 +99,8 @@ class ActiveSet:
         if self.cfg_text is not None:
             out.append(self.cfg_text.encode())
         else:
-            out.append("".join(_format_no_loss(a, self._selected_eqns(k), species)
+            sp = species if species is not None else self.species
+            out.append("".join(_format_no_loss(a, self._selected_eqns(k), sp)
                                for k, a in enumerate(self.configurations)).encode())
         return b"".join(out)
 
@@ -161,7 +163,7 @@ class ActiveSet:
             log_det = float(np.linalg.slogdet(A)[1])
         state = MaxVolState(A=A, A_inv=A_inv, source=links[:, 0].copy(), log_abs_det=log_det)
         return cls(weights=weights, state=state, links=links, configurations=configs, mtp_text=mtp_text,
-                   cfg_text=cfg_text)
+                   cfg_text=cfg_text, species=list(species) if species is not None else None)
 
     @classmethod
     def read(cls, path: str | os.PathLike, species: Sequence[str] | None = None) -> "ActiveSet":
@@ -266,4 +268,4 @@ def _from_state(potential, state: MaxVolState, owners: np.ndarray, eqns: np.ndar
     from seilearn.mtp.mtpfile import to_text
 
     return ActiveSet(weights=weights, state=state, links=links, configurations=[atoms_list[i] for i in used],
-                     mtp_text=to_text(potential.model))
+                     mtp_text=to_text(potential.model), species=list(potential.species))

@@ -17,10 +17,12 @@ def random_potential(species=SPECIES, level: int = 8, seed: int = 0, min_dist: f
     rng = np.random.default_rng(seed)
     model = make_template(level, len(species), min_dist, max_dist)
     s, r, b = model.species_count, model.radial_funcs_count, model.radial_basis.size
+    # magnitudes like a trained MLIP potential's (scaling ~ 1/(max-min)^2, O(1) coefficients), so the
+    # Jacobian entries are O(1)-O(100) as in real active sets
     model.radial_coeffs = rng.normal(0.0, 0.5, size=(s, s, r, b))
     model.species_coeffs = rng.normal(-2.0, 0.5, size=s)
-    model.moment_coeffs = rng.normal(0.0, 1.0, size=model.alpha_scalar_moments)
-    model.scaling = 1.0
+    model.moment_coeffs = rng.normal(0.0, 0.5, size=model.alpha_scalar_moments)
+    model.scaling = 1.0 / (max_dist - min_dist) ** 2
     return Potential(model, list(species))
 
 

@@ -1,0 +1,110 @@
+"""Selection benchmark: grades, active-set builds, select_add and MaxVol, ours vs motep 0.2.0's grader
+measured in the same run, beside MLIP-3's figures (DESIGN.md section 4b, one core of this machine kind).
+
+Run: ``.venv/bin/python benchmarks/selection.py`` (about a minute). The potential is an untrained
+level-8, 4-species (Li, P, S, Cl) MTP generated from the template with random, reproducible
+coefficients (269 parameters); the structures are random periodic Li-P-S-Cl frames at the density of
+Li6PS5Cl: 60 training structures of 35 atoms (2,100 atoms), 90 candidates, one 416-atom frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from seilearn.selection.active_set import build_active_set  # noqa: E402
+from seilearn.selection.features import site_energy_rows  # noqa: E402
+from seilearn.selection.maxvol import MaxVolState, maxvol  # noqa: E402
+from seilearn.selection.select_add import select_add  # noqa: E402
+from tests.selection.helpers import frame_of_size, random_potential  # noqa: E402
+
+MLIP3 = {"grade nbh, 416 atoms": 17.7e-3, "grade cfg, 416 atoms": 4.7e-3, "build nbh, 60 structures": 0.42,
+         "build cfg, 60 structures": 0.20, "select_add nbh, 90 candidates": 0.49}
+
+
+def best_of(fn, repeats: int = 3) -> tuple[float, object]:
+    best, out = np.inf, None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def motep_grader(pot, mode: str):
+    from motep.grade.grader import Grader
+    from motep.grade.setting import GradeMode
+
+    pot.model.optimized = ["species_coeffs", "moment_coeffs", "radial_coeffs"]
+    return Grader(pot.model, seed=0, mode=GradeMode.NEIGHBORHOOD if mode == "nbh" else GradeMode.CONFIGURATION)
+
+
+def run_motep(fn):
+    try:
+        return best_of(fn, 1)[0]
+    except Exception as exc:  # noqa: BLE001 - motep's failure is a result of the benchmark
+        return f"fails ({type(exc).__name__})"
+
+
+def main() -> None:
+    logging.getLogger("motep").setLevel(logging.ERROR)
+    pot = random_potential(seed=1)
+    train = [frame_of_size(35, seed=s) for s in range(60)]
+    cands = [frame_of_size(35, seed=1000 + s, density=0.06) for s in range(90)]
+    big = frame_of_size(416, seed=7)
+    rows: dict[str, tuple[object, object]] = {}
+
+    site_energy_rows(pot, big)  # warm up imports
+    t_nbh, aset_nbh = best_of(lambda: build_active_set(pot, train, "nbh"))
+    t_cfg, aset_cfg = best_of(lambda: build_active_set(pot, train, "cfg"))
+    g_nbh, _ = best_of(lambda: aset_nbh.grade(pot, big), 5)
+    g_cfg, _ = best_of(lambda: aset_cfg.grade(pot, big), 5)
+    t_sel, chosen = best_of(lambda: select_add(pot, train, cands, mode="nbh"), 2)
+
+    gm = {m: motep_grader(pot, m) for m in ("nbh", "cfg")}
+    m_build_nbh = run_motep(lambda: gm["nbh"].update(train))
+    m_build_cfg = run_motep(lambda: gm["cfg"].update(train))
+    m_grade_nbh = run_motep(lambda: gm["nbh"].grade([big]))
+    m_grade_cfg = run_motep(lambda: gm["cfg"].grade([big])) if not isinstance(m_build_cfg, str) else m_build_cfg
+
+    rows["grade nbh, 416 atoms"] = (g_nbh, m_grade_nbh)
+    rows["grade cfg, 416 atoms"] = (g_cfg, m_grade_cfg)
+    rows["build nbh, 60 structures"] = (t_nbh, m_build_nbh)
+    rows["build cfg, 60 structures"] = (t_cfg, m_build_cfg)
+    rows["select_add nbh, 90 candidates"] = (t_sel, "none")
+
+    mats = np.vstack([site_energy_rows(pot, frame_of_size(416, seed=100 + k)) for k in range(49)])[:20000]
+    t_mv, state = best_of(lambda: maxvol(MaxVolState.identity(269), mats, np.arange(len(mats))), 1)
+
+    def motep_maxvol():
+        from motep.grade.maxvol import MaxVol
+
+        return MaxVol().run(mats)
+
+    rows[f"MaxVol {mats.shape[0]} x {mats.shape[1]} (target < 5 s)"] = (t_mv, run_motep(motep_maxvol))
+
+    def fmt(x):
+        if isinstance(x, str):
+            return x
+        return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+    print(f"level-8 MTP, 4 species, {pot.n_params} parameters; active sets: nbh {aset_nbh.filled}/269 rows "
+          f"filled, cfg {aset_cfg.filled}/269; select_add chose {len(chosen)} of 90; MaxVol swaps {state.swaps}")
+    head = f"{'task':<38} {'ours':>10} {'motep 0.2.0':>16} {'motep/ours':>10} {'MLIP-3':>10} {'ours/MLIP-3':>11}"
+    print(head)
+    print("-" * len(head))
+    for task, (ours, mot) in rows.items():
+        ratio = f"{mot / ours:.1f}x" if not isinstance(mot, str) else "-"
+        ref = MLIP3.get(task)
+        print(f"{task:<38} {fmt(ours):>10} {fmt(mot):>16} {ratio:>10} {fmt(ref) if ref else '-':>10} "
+              f"{(f'{ours / ref:.2f}') if ref else '-':>11}")
+
+
+if __name__ == "__main__":
+    main()
