@@ -127,3 +127,18 @@ def test_select_add_dedupes_and_limits(pot4, frames):
     assert select_add(pot4, train, cands, mode="cfg", limit=0) == []
     # candidates already represented by the training set are not selected
     assert select_add(pot4, train, [f.copy() for f in train], mode="nbh", dedupe=False) == []
+
+
+def test_eps_fill_phase_matches_pure_greedy(monkeypatch):
+    """The first phase (greedy among eps columns only) ends where MLIP's all-column greedy ends."""
+    import seilearn.selection.maxvol as mv
+
+    rng = np.random.default_rng(11)
+    rows = rng.normal(size=(1500, 40)) * rng.uniform(0.05, 20, size=40)
+    rows[:, 35:] = rows[:, :5] @ rng.normal(size=(5, 5))
+    fast = maxvol(MaxVolState.identity(40), rows, np.arange(1500), track_det=True)
+    monkeypatch.setattr(mv, "FILL_SWITCH", np.inf)
+    pure = maxvol(MaxVolState.identity(40), rows, np.arange(1500), track_det=True)
+    assert sorted(fast.source) == sorted(pure.source)
+    assert fast.log_abs_det == pytest.approx(pure.log_abs_det, abs=1e-8)
+    assert np.all(np.diff(fast.det_history) > 0)
