@@ -95,10 +95,16 @@ def _rocket_loop(campaign_id: str | None, categories: list[str] | None, workdir:
     from seilearn.config import load_settings
     from seilearn.store import get_launchpad
 
+    import warnings
+
+    # library chatter that says nothing to a campaign's user (CHGNet's tensor warning, ASE's PBC notice)
+    warnings.filterwarnings("ignore", module="chgnet")
+    warnings.filterwarnings("ignore", message="Periodic boundary conditions are ignored")
     settings = load_settings()
     # an idle rocket polls twice a second; FireWorks would log every poll at INFO
-    for name in ("rocket.launcher", "launchpad"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    import fireworks.core.rocket as fw_rocket
+
+    fw_rocket.ROCKET_STREAM_LOGLEVEL = "WARNING"
     reg = _rocket_dir(settings.home) / f"{os.getpid()}.json"
     reg.write_text(json.dumps({"pid": os.getpid(), "campaign_id": campaign_id, "host": socket.gethostname()}))
     try:
@@ -120,7 +126,7 @@ def _rocket_loop(campaign_id: str | None, categories: list[str] | None, workdir:
                 idle_since = idle_since or time.time()
                 if time.time() - idle_since >= idle_exit_s:
                     return
-            time.sleep(0.5)
+            time.sleep(1.0)
     finally:
         reg.unlink(missing_ok=True)
 

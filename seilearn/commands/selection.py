@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "grade", help="extrapolation (MaxVol) grades of configurations",
         description="Grade IN.cfg against the active set and write OUT.cfg with Feature MV_grade (and per-atom "
                     "nbh_grades in nbh mode). The active set is, in this order: --active-set FILE if it exists, "
-                    "the one stored in POT (.almtp), or built from TRAIN.cfg (saved to --active-set FILE if given).")
+                    "the one stored in POT (.almtp), or built from TRAIN.cfg; with --active-set FILE the active set used is saved there when FILE does not exist yet (or with --rebuild).")
     p.add_argument("pot", help="potential: .mtp, or .almtp (with or without an active set)")
     p.add_argument("files", nargs="+", metavar="CFG", help="[TRAIN.cfg] IN.cfg OUT.cfg")
     p.add_argument("--mode", choices=("cfg", "nbh"), help="selection rows (default: the stored active set's, else nbh)")
@@ -104,8 +104,8 @@ def _grade(args: argparse.Namespace) -> int:
         aset = build_active_set(pot, train, args.mode or "nbh", progress=True)
         log.info("built the %s active set from %d configurations (%d of %d rows filled) in %.2f s", aset.mode,
                  len(train), aset.filled, aset.n, time.time() - t0)
-        if args.active_set:
-            aset.write(args.active_set, species=pot.species)
+    if args.active_set and not Path(args.active_set).is_file() or (args.active_set and args.rebuild):
+        aset.write(args.active_set, species=pot.species)
     graded = grade_configurations(pot, aset, _read(in_path, pot.species), progress=True)
     write_cfg(out_path, graded, pot.species)
     top = max((a.info["mv_grade"] for a in graded), default=0.0)

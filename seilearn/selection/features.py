@@ -89,10 +89,11 @@ def rows_of(potential, atoms: Atoms, mode: str | SelectionWeights) -> np.ndarray
     n = int(centres.sum())
     if n == 0:
         raise InputError("a configuration with no (non-ghost) atoms cannot be graded")
-    site = site_energy_rows(potential, atoms, None if n == len(atoms) else centres)
+    sel = None if n == len(atoms) else centres
     if w.mode == "cfg":  # E = sum of the site energies of the centres (ghost atoms are neighbours only)
-        return site.sum(axis=0)[None, :] * (w.energy_weight / n ** (w.weight_scaling / 2.0))
-    return site
+        energy = site_energy_rows(potential, atoms, sel, total=True)
+        return energy[None, :] * (w.energy_weight / n ** (w.weight_scaling / 2.0))
+    return site_energy_rows(potential, atoms, sel)
 
 
 def centre_mask(atoms: Atoms) -> np.ndarray:
@@ -112,16 +113,20 @@ def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeig
                progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, configuration index of each row, MLIP equation index of each row)."""
     blocks, owners, eqns = [], [], []
-    it = atoms_list
-    if progress and len(atoms_list) > 20:
-        from tqdm import tqdm
-
-        it = tqdm(atoms_list, desc="selection rows", unit="cfg", leave=False)
-    for k, atoms in enumerate(it):
-        r = rows_of(potential, atoms, mode)
+    w = _as_weights(mode)
+    masks = []
+    for atoms in atoms_list:
+        m = centre_mask(atoms)
+        if not m.any():
+            raise InputError("a configuration with no (non-ghost) atoms cannot be graded")
+        masks.append(None if m.all() else m)
+    for k, (atoms, site) in enumerate(zip(atoms_list, batch_site_rows(potential, atoms_list, masks,
+                                                                                 progress=progress))):
+        n = len(site)
+        r = site if w.mode == "nbh" else site.sum(axis=0)[None, :] * (w.energy_weight / n ** (w.weight_scaling / 2.0))
         blocks.append(r)
         owners.append(np.full(len(r), k, dtype=np.int64))
-        eqns.append(equation_indices(int(centre_mask(atoms).sum()), mode))
+        eqns.append(equation_indices(n, mode))
     if not blocks:
         return np.zeros((0, potential.n_params)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.vstack(blocks), np.concatenate(owners), np.concatenate(eqns)
@@ -161,8 +166,57 @@ def _pairs(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndar
     return np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(d, float)
 
 
-def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None) -> np.ndarray:
-    """dV_i/dtheta for the atoms in ``centres`` (default all), MLIP parameter order, shape (n, n_params)."""
+def _centre_pairs(potential, atoms: Atoms, centres: np.ndarray | None):
+    """(centre slot of each pair, neighbour type of each pair, pair vectors, type of each centre)."""
+    types = _types_of(potential, atoms)
+    centre_idx = np.arange(len(atoms)) if centres is None else np.flatnonzero(centres)
+    slot = np.full(len(atoms), -1, dtype=np.int64)
+    slot[centre_idx] = np.arange(len(centre_idx))
+    i, j, d = _pairs(atoms, float(potential.model.radial_basis.max))
+    keep = slot[i] >= 0
+    return slot[i[keep]], types[j[keep]], d[keep], types[centre_idx]
+
+
+def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None, total: bool = False) -> np.ndarray:
+    """dV_i/dtheta for the atoms in ``centres`` (default all), MLIP parameter order, shape (n, n_params);
+    with ``total`` their sum (the energy Jacobian of those atoms), shape (n_params,)."""
+    return _rows_from_pairs(potential, *_centre_pairs(potential, atoms, centres), total=total)
+
+
+def batch_site_rows(potential, atoms_list: Sequence[Atoms], centres_list: Sequence[np.ndarray | None],
+                    max_atoms: int = 4000, progress: bool = False) -> list[np.ndarray]:
+    """``site_energy_rows`` of many configurations, computed in chunks of about ``max_atoms`` centres
+    (one vectorised pass per chunk instead of one per configuration: small frames are overhead-bound)."""
+    out: list[np.ndarray] = []
+    bar = None
+    if progress and len(atoms_list) > 20:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(atoms_list), desc="selection rows", unit="cfg", leave=False)
+    k = 0
+    while k < len(atoms_list):
+        parts, count = [], 0
+        while k < len(atoms_list) and (not parts or count + len(atoms_list[k]) <= max_atoms):
+            parts.append(_centre_pairs(potential, atoms_list[k], centres_list[k]))
+            count += len(parts[-1][3])
+            k += 1
+        sizes = [len(p[3]) for p in parts]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rows = _rows_from_pairs(potential, np.concatenate([p[0] + o for p, o in zip(parts, offsets)]),
+                                np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+                                np.concatenate([p[3] for p in parts]))
+        out.extend(np.split(rows, np.cumsum(sizes)[:-1]))
+        if bar is not None:
+            bar.update(len(parts))
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def _rows_from_pairs(potential, c: np.ndarray, tj: np.ndarray, d: np.ndarray, ti: np.ndarray,
+                     total: bool = False) -> np.ndarray:
+    """Site-energy Jacobian rows of ``len(ti)`` centres from their pairs (centre slot ``c``, neighbour type
+    ``tj``, vector ``d``)."""
     from scipy.sparse import csr_matrix
 
     model = potential.model
@@ -176,16 +230,7 @@ def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None)
     n_mom = int(model.alpha_moments_count)
     coeffs = np.asarray(model.radial_coeffs, dtype=float).reshape(S, S, R, K)
     nb = len(basic)
-
-    types = _types_of(potential, atoms)
-    centre_idx = np.arange(len(atoms)) if centres is None else np.flatnonzero(centres)
-    n = len(centre_idx)
-    slot = np.full(len(atoms), -1, dtype=np.int64)
-    slot[centre_idx] = np.arange(n)
-
-    i, j, d = _pairs(atoms, rmax)
-    keep = slot[i] >= 0
-    i, j, d = i[keep], j[keep], d[keep]
+    n = len(ti)
     r = np.sqrt(np.einsum("pk,pk->p", d, d))
     u = d / r[:, None]
     # Chebyshev radial basis times the smooth cutoff scaling * (rmax - r)^2
@@ -202,11 +247,12 @@ def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None)
     for p in range(1, maxp + 1):
         pw[p] = pw[p - 1] * u
     U = pw[basic[:, 1], :, 0] * pw[basic[:, 2], :, 1] * pw[basic[:, 3], :, 2]  # (nb, P)
-    X = (U.T[:, :, None] * Q[:, None, :]).reshape(len(r), nb * K)
-    W = csr_matrix((np.ones(len(r)), (slot[i] * S + types[j], np.arange(len(r)))), shape=(n * S, len(r)))
+    X = np.empty((len(r), nb, K))  # C order, so the reshape below is free
+    np.multiply(U.T[:, :, None], Q[:, None, :], out=X)
+    X = X.reshape(len(r), nb * K)
+    W = csr_matrix((np.ones(len(r)), (c * S + tj, np.arange(len(r)))), shape=(n * S, len(r)))
     G = np.asarray(W @ X).reshape(n, S, nb, K)
 
-    ti = types[centre_idx]
     mu = basic[:, 0]
     Cmu = coeffs[ti][:, :, mu, :]  # (n, S, nb, K)
     M = np.zeros((n, n_mom))
@@ -221,6 +267,10 @@ def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None)
     onehot_mu = np.zeros((nb, R))
     onehot_mu[np.arange(nb), mu] = 1.0
     H = np.einsum("ca,ctak,am->ctmk", dM[:, :nb], G, onehot_mu, optimize=True).reshape(n, S * R * K)
+    if total:
+        by_type = np.zeros((S, n))
+        by_type[ti, np.arange(n)] = 1.0
+        return np.concatenate([(by_type @ H).ravel(), by_type.sum(axis=1), M[:, mapping].sum(axis=0)])
     out = np.zeros((n, S * S * R * K + S + len(mapping)))
     radial = out[:, : S * S * R * K].reshape(n, S, S * R * K)
     radial[np.arange(n), ti] = H

@@ -19,7 +19,7 @@ import numpy as np
 from ase import Atoms
 
 from seilearn.errors import InputError
-from seilearn.selection.active_set import ActiveSet, build_active_set
+from seilearn.selection.active_set import ActiveSet
 from seilearn.selection.features import SelectionWeights, stack_rows
 from seilearn.selection.maxvol import BUILD_THRESHOLD, MaxVolState, grades, maxvol
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seilearn.cli import main
-from seilearn.mtp.cfg import read_cfg, write_cfg
+from seilearn.mtp.cfg import read_cfg
 from seilearn.selection.cfgio import read_cfg_for_selection
 
 

@@ -37,7 +37,7 @@ class ExploreTask(SeilearnTask):
         t0 = time.time()
         result, frames = engines.explore(ctx.spec, run, mtp_text, almtp, save=save, brk=brk, seed=seed)
         file_id = engines.put_frames(ctx.store, frames, f"{run_id}.preselected.extxyz", run_id=run_id) if frames else None
-        ctx.store.record_exploration_run(run_id, **common, **result, n_preselected=len(frames),
+        ctx.store.record_exploration_run(run_id, **{**common, **result}, n_preselected=len(frames),
                                          preselected_file=file_id, wall_s=time.time() - t0)
         log.info("exploration %s: %s, %d preselected, max grade %.2f", run_id, result.get("status"), len(frames),
                  result.get("max_grade") or 0.0)
