@@ -26,7 +26,6 @@ def _training_hashes(store: Store, cid: str) -> list[str]:
     return sorted(d["hash"] for d in docs)
 
 
-@pytest.mark.slow
 def test_tiny_campaign_converges_and_runs_production(settings, capsys):
     rc = run_campaign(SPEC, rockets=2, poll_s=1.0)
     doc = status(settings, "tiny")
@@ -52,3 +51,40 @@ def test_tiny_campaign_converges_and_runs_production(settings, capsys):
         src = store.get_configuration(cid)["source"]
         assert src["kind"] == "exploration" and src["grade"] > 1.5 and src["potential_id"]
     assert get_launchpad(settings).fireworks.count_documents({"state": "FIZZLED"}) == 0
+
+
+def _wait_for(predicate, timeout: float = 240.0, every: float = 0.2) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+@pytest.mark.slow
+def test_kill9_mid_labelling_then_resume_gives_identical_training_set(settings, monkeypatch, tmp_path):
+    """Reference run in one database; in another, kill -9 the whole launcher while a labelling firework
+    (after the seed set) runs, then run the same command again: the training sets are identical."""
+    assert run_campaign(SPEC, rockets=2, poll_s=1.0) == 0
+    reference = _training_hashes(Store.open(settings), "tiny")
+
+    monkeypatch.setenv("SEILEARN_DB_NAME", settings.db_name + "_b")
+    from seilearn.config import load_settings
+
+    other = load_settings()
+    env = {**os.environ}
+    proc = subprocess.Popen([sys.executable, "-m", "seilearn.cli", "campaign", "run", str(SPEC)], env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lp = get_launchpad(other)
+    running_label = {"spec._seilearn.kind": "label", "spec._seilearn.key": {"$regex": "^label:it"},
+                     "state": "RUNNING"}
+    assert _wait_for(lambda: lp.fireworks.count_documents(running_label) > 0), "no labelling firework ever ran"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert lp.fireworks.count_documents({"state": "RUNNING"}) >= 1  # left behind by the dead rockets
+    assert run_campaign(SPEC, rockets=2, poll_s=1.0) == 0
+    resumed = _training_hashes(Store.open(other), "tiny")
+    assert resumed == reference
+    store = Store.open(other)
+    assert store.configurations.count_documents({}) == len({d["hash"] for d in store.configurations.find()})
