@@ -48,6 +48,10 @@ def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *
     v0 = atoms.get_volume()
     res = ExplorationResult(status="completed", steps_done=0, max_grade=0.0, timestep_fs=timestep_fs)
     t0 = time.time()
+    why = unphysical(atoms, v0)
+    if why:
+        res.status, res.reason = "unphysical", f"initial structure: {why}"
+        return res
     for step in range(1, steps + 1):
         dyn.run(1)
         res.steps_done = step
