@@ -50,7 +50,13 @@ def test_tiny_campaign_converges_and_runs_production(settings, capsys):
     for cid in (c for h in hist for c in h.get("selected_ids") or []):
         src = store.get_configuration(cid)["source"]
         assert src["kind"] == "exploration" and src["grade"] > 1.5 and src["potential_id"]
-    assert get_launchpad(settings).fireworks.count_documents({"state": "FIZZLED"}) == 0
+    lp = get_launchpad(settings)
+    assert lp.fireworks.count_documents({"state": "FIZZLED"}) == 0
+    # two rocket processes pulled from the same queue: no firework ran twice, nothing was stored twice
+    assert all(len(fw.get("launches", [])) == 1 for fw in lp.fireworks.find({}, {"launches": 1}))
+    all_hashes = [d["hash"] for d in store.configurations.find({}, {"hash": 1})]
+    assert len(all_hashes) == len(set(all_hashes))
+    assert len({p["potential_id"] for p in pots}) == len(pots)
 
 
 def _wait_for(predicate, timeout: float = 240.0, every: float = 0.2) -> bool:
