@@ -57,12 +57,17 @@ def plot_run(rows: list[dict[str, Any]], fits: dict[str, Any], stg: dict[str, An
     return _save(fig, outdir, f"{label}_sei")
 
 
-def overlay_runs(series: dict[str, str], outdir: Path) -> list[Path]:
-    """Overlay the alpha and crystallinity series (CSV paths by run label) in one figure."""
-    outdir = Path(outdir)
+def overlay_runs(series: dict[str, str], out: Path) -> list[Path]:
+    """Overlay the alpha and crystallinity series (CSV paths by run label) in one figure.
+
+    ``out`` is a directory (writes overlay.png/.svg there) or a figure path ending in .png or .svg
+    (writes both formats beside it).
+    """
+    out = Path(out)
+    outdir, name = (out.parent, out.stem) if out.suffix in (".png", ".svg") else (out, "overlay")
     outdir.mkdir(parents=True, exist_ok=True)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for label, path in sorted(series.items()):
+    for label, path in series.items():
         with open(path) as handle:
             rows = list(csv.DictReader(handle))
         t = np.array([float(r["time_ps"]) for r in rows])
@@ -78,4 +83,6 @@ def overlay_runs(series: dict[str, str], outdir: Path) -> list[Path]:
     ax2.set_ylabel("crystalline (%)")
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=8)
-    return _save(fig, outdir, "overlay")
+    ax1.set_title("reduced fraction α")
+    ax2.set_title("crystalline fraction c")
+    return _save(fig, outdir, name)

@@ -42,7 +42,7 @@ class CHGNetLabeller(Labeller):
         import chgnet
         import torch
 
-        return {"model": f"CHGNet {self.model} (pretrained, offline)", "chgnet_version": chgnet.__version__,
+        return {"name": "chgnet", "model": f"CHGNet {self.model} (pretrained, offline)", "chgnet_version": chgnet.__version__,
                 "torch_version": torch.__version__, "device": "cpu", "batch_size": self.batch_size,
                 "stands_in_for": "DFT (PBE/PBE+U, Materials Project); not DFT"}
 

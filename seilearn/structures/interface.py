@@ -16,6 +16,7 @@ from ase.neighborlist import neighbor_list
 
 from seilearn.errors import InputError
 from seilearn.structures.phases import A_LPSC, li_bcc, lpsc
+from seilearn.structures.validate import shortest_contacts
 
 MODELS = {  # LPSC in-plane cells (x, y), LPSC periods along z, Li in-plane cells (x, y), Li layers
     "I": ((6, 3), 8, (9, 9), 26),
@@ -73,6 +74,8 @@ def _whole_ps4(slab: Atoms) -> Atoms:
 
 @dataclass
 class InterfaceReport:
+    """What ``report`` measures on an interface (or any) cell; ``text()`` is the CLI summary."""
+
     formula: str
     n_atoms: int
     n_formula_units: int
@@ -90,18 +93,30 @@ class InterfaceReport:
 
 def build_interface(model: str = "mini", a_lpsc: float = A_LPSC, a_li: float | None = None,
                     lpsc_cells: tuple[int, int] | None = None, lpsc_periods: int | None = None,
-                    li_cells: tuple[int, int] | None = None, li_layers: int | None = None) -> Atoms:
-    """An interface model (I, II or mini) or a custom size; the Li slab is strained onto LPSC."""
+                    li_cells: tuple[int, int] | None = None, li_layers: int | None = None,
+                    gap: float = GAP, min_contact: float = 1.9) -> Atoms:
+    """An interface model (I, II or mini) or a custom size; the Li slab is strained onto LPSC.
+
+    ``lpsc_cells``: LPSC in-plane cells (a/sqrt2 along [1-10], a along [001]; the first must be even);
+    ``lpsc_periods``: LPSC periods of a/sqrt2 along [110] (even); ``li_cells``: Li in-plane cells
+    (a_Li sqrt2, a_Li), by default the nearest match to the LPSC width; ``li_layers``: Li (110)
+    layers (even). ``info`` holds the model, formula units, Li metal count, area and Li strain.
+    Raises ``InputError`` if any contact is shorter than ``min_contact``.
+    """
     if model not in MODELS:
         raise InputError(f"unknown interface model {model!r}; choose I, II or mini")
-    (lx, ly), lz, (mx, my), layers = MODELS[model]
+    (lx, ly), lz, _, layers = MODELS[model]
     lx, ly = lpsc_cells or (lx, ly)
     lz = lpsc_periods or lz
-    mx, my = li_cells or (mx, my)
     layers = li_layers or layers
     a_li = a_li or a_lpsc / 3
+    if min(lx, ly, lz, layers) < 1 or a_li <= 0 or a_lpsc <= 0:
+        raise InputError("interface cell counts and lattice constants must be positive")
     el = _whole_ps4(lpsc_110(a_lpsc, lx, ly, lz))
     width = np.array([el.cell[0, 0], el.cell[1, 1]])
+    if li_cells is None:  # nearest whole number of Li cells across the LPSC width
+        li_cells = tuple(int(max(1, round(w / c))) for w, c in zip(width, (a_li * np.sqrt(2), a_li)))
+    mx, my = li_cells
     li = li_110(a_li, mx, my, layers)
     li_width = np.array([li.cell[0, 0], li.cell[1, 1]])
     strain = width / li_width - 1.0
@@ -111,8 +126,8 @@ def build_interface(model: str = "mini", a_lpsc: float = A_LPSC, a_li: float | N
     z_el = el.positions[:, 2]
     bottom, top = z_el.min(), z_el.max()
     li_pos = li.get_positions()
-    li_pos[:, 2] += top + GAP - li_pos[:, 2].min()
-    height = li_pos[:, 2].max() + GAP - bottom
+    li_pos[:, 2] += top + gap - li_pos[:, 2].min()
+    height = li_pos[:, 2].max() + gap - bottom
     el.positions[:, 2] -= bottom
     li_pos[:, 2] -= bottom
     atoms = el + Atoms(numbers=li.numbers, positions=li_pos)
@@ -122,17 +137,16 @@ def build_interface(model: str = "mini", a_lpsc: float = A_LPSC, a_li: float | N
     n_fu = int(np.sum(atoms.numbers == 15))
     atoms.info.update({"model": model, "n_formula_units": n_fu, "n_li_metal": len(li), "interface_area": float(
         width[0] * width[1]), "li_strain": strain.tolist()})
+    short = shortest_contacts(atoms, min_contact)
+    if short:
+        raise InputError(f"interface has contacts shorter than {min_contact} A ({short}); "
+                         f"increase the gap or match the lattice constants")
     return atoms
 
 
 def report(atoms: Atoms) -> InterfaceReport:
     """Composition, area, Li strain and shortest contacts by element pair."""
-    i, j, d = neighbor_list("ijd", atoms, 2.6)
-    sym = np.array(atoms.get_chemical_symbols())
-    shortest: dict[str, float] = {}
-    for a, b, dist in zip(sym[i], sym[j], d):
-        key = "-".join(sorted((a, b)))
-        shortest[key] = min(shortest.get(key, np.inf), float(dist))
+    shortest = shortest_contacts(atoms, 3.0)
     return InterfaceReport(formula=atoms.get_chemical_formula(), n_atoms=len(atoms),
                            n_formula_units=atoms.info.get("n_formula_units", int(np.sum(atoms.numbers == 15))),
                            n_li_metal=atoms.info.get("n_li_metal", 0), area=atoms.info.get("interface_area", float(

@@ -7,6 +7,7 @@ import numpy as np
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
+from seilearn.errors import InputError
 from seilearn.structures import phases as b
 from seilearn.structures.interface import build_interface
 
@@ -60,8 +61,33 @@ def _recipes(max_atoms: int):
         0.06, 0.0
 
 
-def seed_set(n: int = 100, seed: int = 0, max_atoms: int = 64) -> list[Atoms]:
-    """``n`` diverse configurations, cycling through the recipes (interfaces only when allowed by size)."""
+def _md_snapshot(atoms: Atoms, calc, rng: np.random.Generator, steps: int, temperature: float) -> Atoms:
+    """The last frame of a short Langevin run of ``atoms`` with ``calc`` (no results attached)."""
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    work = atoms.copy()
+    work.calc = calc
+    MaxwellBoltzmannDistribution(work, temperature_K=temperature, rng=rng)
+    Langevin(work, 1.0 * units.fs, temperature_K=temperature, friction=0.02,
+             rng=np.random.RandomState(int(rng.integers(1 << 31)))).run(steps)
+    out = Atoms(work.numbers, positions=work.positions, cell=work.cell, pbc=work.pbc, info=dict(atoms.info))
+    out.wrap()
+    return out
+
+
+def seed_set(n: int = 100, seed: int = 0, max_atoms: int = 64, md_calculator=None, md_fraction: float = 0.25,
+             md_steps: int = 20, md_temperature: float = 1000.0) -> list[Atoms]:
+    """``n`` diverse configurations, cycling through the recipes (interfaces only when allowed by size).
+
+    Each gets ``info["seed_kind"]``; the same ``seed`` gives the same set. Bulk cells are kept
+    small (``max_atoms``; LPSC and the interface cells are at least one unit, up to 150 atoms).
+    With an ASE ``md_calculator``, a fraction ``md_fraction`` of them are replaced by the last frame
+    of a ``md_steps``-step Langevin run at ``md_temperature`` K (kind gets " MD" appended).
+    """
+    if n < 0 or max_atoms < 1:
+        raise InputError(f"seed set needs n >= 0 and max_atoms >= 1, got n={n}, max_atoms={max_atoms}")
     rng = np.random.default_rng(seed)
     recipes = list(_recipes(max_atoms))
     out: list[Atoms] = []
@@ -77,5 +103,10 @@ def seed_set(n: int = 100, seed: int = 0, max_atoms: int = 64) -> list[Atoms]:
         if d.size:  # a rattle too strong for this draw: skip rather than store a collision
             continue
         atoms.info["seed_kind"] = kind
+        if md_calculator is not None and rng.random() < md_fraction:
+            atoms = _md_snapshot(atoms, md_calculator, rng, md_steps, md_temperature)
+            if neighbor_list("d", atoms, 1.2).size:
+                continue
+            atoms.info["seed_kind"] = kind + " MD"
         out.append(atoms)
     return out

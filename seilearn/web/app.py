@@ -49,3 +49,21 @@ def check_bind(host: str, user: str | None, password: str | None) -> None:
     if host not in LOCAL_HOSTS and not (user and password):
         raise ConfigError(f"refusing to serve the web GUI on {host} without basic auth; set SEILEARN_WEBGUI_USER and "
                           "SEILEARN_WEBGUI_PASSWORD, or bind to 127.0.0.1 and use an SSH tunnel")
+
+
+def serve(app, host: str, port: int, *, open_browser: bool = False) -> None:
+    """Serve ``app`` with waitress when installed, else werkzeug's threaded server; optionally open a browser."""
+    if open_browser:
+        import threading
+        import webbrowser
+
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
+        threading.Timer(1.0, webbrowser.open, args=(f"http://{shown}:{port}/seilearn/",)).start()
+    try:
+        import waitress
+    except ImportError:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True)
+    else:
+        waitress.serve(app, host=host, port=port, threads=8)

@@ -41,3 +41,20 @@ def histogram(values: Sequence[float], save: float | None, brk: float | None, ti
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     return _svg(fig)
+
+
+def selection_chart(iterations: Sequence[int], selected: Sequence[float], labelled: Sequence[float],
+                    failed: Sequence[float]) -> str:
+    """Grouped bars per iteration: selected, labelled ok, failed."""
+    import numpy as np
+
+    x = np.arange(len(iterations))
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    for k, (vals, label, c) in enumerate(((selected, "selected", "tab:orange"), (labelled, "labelled", "tab:green"),
+                                          (failed, "failed", "tab:red"))):
+        ax.bar(x + (k - 1) * 0.27, vals, width=0.27, label=label, color=c)
+    ax.set_xticks(x, [str(i) for i in iterations])
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("configurations")
+    ax.legend(fontsize=8)
+    return _svg(fig)

@@ -4,13 +4,12 @@ potentials and the provenance of every configuration. Server-rendered; no JavaSc
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from seilearn.errors import StoreError
 from seilearn.store import provenance as prov
-from seilearn.web.charts import growth_chart, histogram
+from seilearn.web import queries as q
+from seilearn.web.charts import growth_chart, histogram, selection_chart
 
 bp = Blueprint("seilearn", __name__, template_folder="templates", url_prefix="/seilearn")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
@@ -40,34 +39,26 @@ def campaign(campaign_id: str):
     doc = store.campaigns.find_one({"campaign_id": campaign_id}, {"_id": 0})
     if doc is None:
         abort(404, f"no campaign {campaign_id!r}")
-    hist = sorted(doc.get("history", []), key=lambda h: h.get("iteration", 0))
-    growth = growth_chart([h["iteration"] for h in hist], [h.get("n_train") or 0 for h in hist],
-                          [h.get("n_selected") or 0 for h in hist]) if hist else ""
-    runs = list(store.exploration_runs.find({"campaign_id": campaign_id}, {"_id": 0}).sort("iteration", -1))
-    last_it = runs[0]["iteration"] if runs else None
-    last = [r for r in runs if r.get("iteration") == last_it]
-    grades = [g for r in last for g in r.get("grades") or []]
-    th = doc.get("spec", {}).get("thresholds", {})
-    stage = doc.get("stage", 0)
-    brk = th.get("breaks", [None])[stage] if th.get("breaks") and stage < len(th["breaks"]) else None
-    hist_svg = histogram(grades, th.get("save"), brk, f"grades of iteration {last_it}") if last else ""
-    jobs = {}
-    for j in store.labelling_jobs.find({"campaign_id": campaign_id}, {"_id": 0, "job_id": 1, "counts": 1}):
-        tag = j["job_id"].rsplit("-b", 1)[0]
-        c = jobs.setdefault(tag, {"ok": 0, "failed": 0, "scf_unconverged": 0, "reused": 0})
-        for k, v in (j.get("counts") or {}).items():
-            c[k] = c.get(k, 0) + v
-    pots = list(store.potentials.find({"campaign_id": campaign_id}, {"_id": 0, "training_set": 0}).sort("iteration", 1))
-    plots = [p for p in doc.get("production_plots", []) if p.endswith(".png") and Path(p).exists()]
-    return render_template("seilearn/campaign.html", c=doc, hist=hist, growth=growth, hist_svg=hist_svg, runs=runs[:20],
-                           jobs=jobs, pots=pots, brk=brk, plots=plots)
+    rows = q.iteration_rows(doc, q.labelling_by_iteration(store, campaign_id))
+    its = [r["iteration"] for r in rows]
+    growth = growth_chart(its, [r["n_train"] or 0 for r in rows], [r["n_selected"] or 0 for r in rows]) if rows else ""
+    sel_svg = selection_chart(its, [r["n_selected"] or 0 for r in rows], [r["n_labelled"] or 0 for r in rows],
+                              [r["n_failed"] or 0 for r in rows]) if rows else ""
+    last_it, grades, runs = q.last_exploration_grades(store, campaign_id)
+    th = q.thresholds(doc)
+    brk = q.current_break(doc)
+    hist_svg = histogram(grades, th.get("save"), brk, f"grades of iteration {last_it}") if runs else ""
+    return render_template("seilearn/campaign.html", c=doc, rows=rows, growth=growth, sel_svg=sel_svg,
+                           hist_svg=hist_svg, n_grades=len(grades), last_it=last_it, runs=runs[:20],
+                           pots=q.potential_rows(store, campaign_id), brk=brk, th=th,
+                           n_stages=len(th.get("breaks") or []) or None, plots=q.production_plots(doc))
 
 
 @bp.route("/plot")
 def plot():
     path = request.args.get("path", "")
-    store = _store()
-    allowed = {p for c in store.campaigns.find({}, {"production_plots": 1}) for p in c.get("production_plots", [])}
+    allowed = {p for c in _store().campaigns.find({}, {"production_plots": 1, "results_dir": 1})
+               for p in q.production_plots(c)}
     if path not in allowed:
         abort(404, "no such plot")
     return send_file(path)

@@ -1,0 +1,119 @@
+"""Training: exact Jacobians, fit quality on a known teacher, continuation, reproducibility, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from seilearn.errors import InputError
+from seilearn.mtp import training as T
+from seilearn.mtp.mtpfile import read_mtp, to_text
+from seilearn.mtp.potential import Potential
+from seilearn.mtp.templates import make_template
+from tests.training.conftest import SPECIES, cells, label
+
+
+def _random_model(data, level=4, seed=1):
+    rng = np.random.default_rng(seed)
+    m = T._initial_model(data, SPECIES, level, 4.5, None, None, rng)
+    m.radial_coeffs = rng.uniform(-0.1, 0.1, m.radial_coeffs.shape)
+    m.moment_coeffs = rng.uniform(-1, 1, m.moment_coeffs.shape)
+    m.species_coeffs = rng.uniform(-3, -2, m.species_coeffs.shape)
+    return m
+
+
+def test_jacobian_matches_finite_differences(emt_data):
+    data = emt_data[:3]
+    model = _random_model(data, level=4)
+    res = T._Residuals(model, data, T.DEFAULT_WEIGHTS)
+    theta = np.array(model.parameters)
+    r, jac, stats = res.evaluate(theta)
+    num = np.empty_like(jac)
+    for j in range(theta.size):
+        tp, tm = theta.copy(), theta.copy()
+        tp[j] += 1e-6
+        tm[j] -= 1e-6
+        num[:, j] = (res.evaluate(tp, False)[0] - res.evaluate(tm, False)[0]) / 2e-6
+    assert np.abs(jac - num).max() < 1e-6 * max(1.0, np.abs(jac).max())
+    # the residual statistics agree with the potential evaluated the ordinary way
+    model.parameters = theta
+    ref = T.errors(Potential(model, SPECIES), data)
+    assert stats["rmse_energy_mev_atom"] == pytest.approx(ref["rmse_energy_mev_atom"], rel=1e-9)
+    assert stats["rmse_forces_mev_a"] == pytest.approx(ref["rmse_forces_mev_a"], rel=1e-9)
+    assert stats["rmse_stress_gpa"] == pytest.approx(ref["rmse_stress_gpa"], rel=1e-9)
+
+
+def test_teacher_student_recovers_a_known_mtp():
+    raw = cells(10, seed=3)
+    teacher = Potential(_random_model(raw, level=4, seed=7), SPECIES)
+    data = label(raw, teacher.calculator)
+    e_spread = 1e3 * np.std([a.get_potential_energy() / len(a) for a in data])
+    model, log = T.train(data, SPECIES, level=4, cutoff=4.5, min_dist=teacher.min_dist, max_iter=120, seed=0)
+    assert e_spread > 5.0  # the task is not trivial
+    assert log.final["rmse_energy_mev_atom"] < 0.05 * e_spread
+    assert log.final["rmse_energy_mev_atom"] < 2.0
+    held_out = label(cells(4, seed=11), teacher.calculator)
+    assert T.errors(Potential(model, SPECIES), held_out)["rmse_energy_mev_atom"] < 10.0
+    losses = [rec["loss"] for rec in log.iterations if rec["stage"] == "all"]
+    assert all(b <= a for a, b in zip(losses, losses[1:]))  # steps are accepted only downhill
+
+
+def test_emt_fit_and_log(emt_data):
+    seen = []
+    model, log = T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=60, seed=0, callback=seen.append)
+    assert len(seen) == len(log.iterations) > 10
+    assert {"loss", "rmse_energy_mev_atom", "rmse_forces_mev_a", "rmse_stress_gpa"} <= set(seen[-1])
+    assert log.final["rmse_energy_mev_atom"] < 5.0
+    assert log.final["rmse_forces_mev_a"] < 60.0
+    assert [s["stage"] for s in log.stages] == ["species-blind", "all"]
+    # the written potential reads back and predicts the same energies
+    again = Potential(read_mtp(to_text(model)), SPECIES)
+    pot = Potential(model, SPECIES)
+    a = emt_data[0]
+    assert again.calculate(a)["energy"] == pytest.approx(pot.calculate(a)["energy"], abs=1e-8)
+    assert sorted(model.optimized) == sorted(T.ALL_PARAMETERS)
+
+
+def test_continue_does_not_start_worse_and_leaves_init_alone(emt_data):
+    first, log1 = T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=30, seed=0)
+    frozen = np.array(first.parameters, copy=True)
+    second, log2 = T.train(emt_data, SPECIES, init=first, max_iter=15, seed=0)
+    np.testing.assert_array_equal(np.array(first.parameters), frozen)
+    assert log2.iterations[0]["loss"] <= log1.iterations[-1]["loss"] * (1 + 1e-9)
+    assert log2.final["rmse_energy_mev_atom"] <= log1.final["rmse_energy_mev_atom"] + 1e-6
+    assert not any(s["stage"] == "species-blind" for s in log2.stages)
+
+
+def test_same_seed_same_parameters(emt_data):
+    data = emt_data[:5]
+    a, _ = T.train(data, SPECIES, level=2, cutoff=4.5, max_iter=20, seed=5)
+    b, _ = T.train(data, SPECIES, level=2, cutoff=4.5, max_iter=20, seed=5)
+    c, _ = T.train(data, SPECIES, level=2, cutoff=4.5, max_iter=20, seed=6)
+    np.testing.assert_array_equal(np.array(a.parameters), np.array(b.parameters))
+    assert not np.array_equal(np.array(a.parameters), np.array(c.parameters))
+
+
+def test_validation_split_early_stopping(emt_data):
+    model, log = T.train(emt_data, SPECIES, level=2, cutoff=4.5, max_iter=40, seed=0, validation=0.2, patience=3)
+    assert log.final["n_configurations"] == 8
+    assert log.validation["n_configurations"] == 2
+    assert all("val_loss" in rec for rec in log.iterations if rec["stage"] == "all")
+
+
+def test_bad_input(emt_data):
+    unlabelled = emt_data[0].copy()
+    with pytest.raises(InputError, match="configuration 1 has no energy"):
+        T.train([emt_data[0], unlabelled], SPECIES, level=2, max_iter=1)
+    with pytest.raises(InputError, match="not in"):
+        T.train(emt_data[:2], ["Cu"], level=2, max_iter=1)
+    bad = emt_data[0].copy()
+    f = emt_data[0].get_forces().copy()
+    f[0, 0] = np.nan
+    bad.calc = SinglePointCalculator(bad, energy=1.0, forces=f)
+    with pytest.raises(InputError, match="configuration 0 has NaN"):
+        T.train([bad], SPECIES, level=2, max_iter=1)
+    with pytest.raises(InputError, match="no training configurations"):
+        T.train([], SPECIES)
+    with pytest.raises(InputError, match="species"):
+        T.train(emt_data[:2], SPECIES, init=make_template(2, 3, 2.0, 4.5), max_iter=1)
