@@ -95,8 +95,12 @@ def _rocket_loop(campaign_id: str | None, categories: list[str] | None, workdir:
     from seilearn.config import load_settings
     from seilearn.store import get_launchpad
 
+    import signal
     import warnings
 
+    # Ctrl-C reaches the whole process group: the launcher stops the rockets itself (SIGTERM), so a
+    # firework is left RUNNING and rerun on the next launch instead of being marked FIZZLED
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # library chatter that says nothing to a campaign's user (CHGNet's tensor warning, ASE's PBC notice)
     warnings.filterwarnings("ignore", module="chgnet")
     warnings.filterwarnings("ignore", message="Periodic boundary conditions are ignored")
