@@ -66,3 +66,23 @@ def test_refuses_public_bind_without_auth():
         check_bind("0.0.0.0", None, None)
     check_bind("0.0.0.0", "u", "p")
     check_bind("127.0.0.1", None, None)
+
+
+def test_fireworks_gui_pages_work_with_this_flask(populated):
+    """DESIGN.md 5: the FireWorks web GUI broke with newer Flask; every page must load on ours."""
+    import flask
+
+    settings, _ = populated
+    client = create_app(settings).test_client()
+    for url in ("/", "/fw/1", "/fw/1/details", "/wf/1", "/wf/1/json", "/fw/", "/fw/READY/", "/wf/", "/report/",
+                "/dashboard/", "/reports/fireworks/months/6/fig.png"):
+        r = client.get(url)
+        assert r.status_code == 200, f"{url} -> {r.status_code} with Flask {flask.__version__}"
+
+
+def test_webgui_command_refuses_public_bind(settings, capsys):
+    from seilearn.cli import main
+
+    assert main(["webgui", "--host", "0.0.0.0", "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to serve the web GUI on 0.0.0.0 without basic auth" in err and len(err.strip().splitlines()) == 1
