@@ -95,6 +95,8 @@ def main() -> None:
     pot = Potential(model, SPECIES)
     ours = {"wall_s": ours_wall, **_fmt(errors(pot, tr), errors(pot, val))}
     rows = [("seilearn (ours)", ours)]
+    print(f"ours: {ours_wall:.1f} s, train {ours['train_e']:.2f} meV/atom {ours['train_f']:.1f} meV/A, "
+          f"validation {ours['val_e']:.2f} meV/atom {ours['val_f']:.1f} meV/A", flush=True)
     if not args.skip_motep:
         mm, mw = motep_default(tr, md, args.motep_iter)
         mp = Potential(mm, SPECIES)

@@ -38,17 +38,21 @@ def crystalline_anions(atoms: Atoms, rmsd_cutoff: float = 0.15, min_neighbours: 
     is_fcc = types == int(PolyhedralTemplateMatchingModifier.Type.FCC)
     is_hcp = types == int(PolyhedralTemplateMatchingModifier.Type.HCP)
     matched = is_fcc | is_hcp
-    # neighbour filter: the 12 nearest anions of each matched anion
-    from scipy.spatial import cKDTree
-
+    # neighbour filter: of the 12 nearest anions of a matched anion, at least min_neighbours match too
+    # (an isolated PTM hit in an amorphous region is noise, not a nucleus)
     cell = np.asarray(sub.cell)
     if np.allclose(cell, np.diag(np.diag(cell))) and sub.pbc.all():
+        from scipy.spatial import cKDTree
+
         box = np.diag(cell)
         tree = cKDTree(np.mod(sub.positions, box), boxsize=box)
         _, nn = tree.query(np.mod(sub.positions, box), k=13)
-        ok = matched & (matched[nn[:, 1:]].sum(axis=1) >= min_neighbours)
-    else:
-        ok = matched
+        nn = nn[:, 1:]
+    else:  # triclinic or open boundaries: OVITO's finder handles any cell
+        from ovito.data import NearestNeighborFinder
+
+        nn, _ = NearestNeighborFinder(12, out).find_all()
+    ok = matched & (matched[np.asarray(nn)].sum(axis=1) >= min_neighbours)
     fcc[idx] = ok & is_fcc
     hcp[idx] = ok & is_hcp
     return {"fcc": fcc, "hcp": hcp}

@@ -40,10 +40,11 @@ def plot_run(rows: list[dict[str, Any]], fits: dict[str, Any], stg: dict[str, An
     ax1.set_xlabel("time (ps)")
     ax1.set_ylabel("% of total possible reduction")
     ax1.set_title(f"{label}: reduction")
-    ax1.legend(fontsize=8)
-    for key, style in (("amorphous_layer_ps", ":"), ("nucleation_ps", "-."), ("full_reduction_ps", "--")):
+    for key, style, name in (("amorphous_layer_ps", ":", "amorphous layer"), ("nucleation_ps", "-.", "nucleation"),
+                             ("amorphous_max_ps", (0, (5, 1)), "amorphous max"),
+                             ("full_reduction_ps", "--", "full reduction")):
         if stg.get(key):
-            ax1.axvline(stg[key], color="grey", ls=style, lw=0.8)
+            ax1.axvline(stg[key], color="grey", ls=style, lw=0.8, label=f"{name} ({stg[key]:.3g} ps)")
     ax2.plot(t, c, "o", ms=3, label="crystalline c")
     for fit in fits.get("crystallinity", [])[:3]:
         if "k" in fit:
@@ -53,6 +54,8 @@ def plot_run(rows: list[dict[str, Any]], fits: dict[str, Any], stg: dict[str, An
     ax2.set_xlabel("time (ps)")
     ax2.set_ylabel("crystalline %")
     ax2.set_title("crystallinity and growth laws")
+    ax2.set_ylim(bottom=0, top=max(1.0, 1.1 * float(c.max())))
+    ax1.legend(fontsize=7)
     ax2.legend(fontsize=8)
     return _save(fig, outdir, f"{label}_sei")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import multiprocessing
 import sys
 from collections import deque
 import warnings
@@ -29,7 +30,7 @@ from seilearn.species import DEFAULT_SPECIES
 
 log = logging.getLogger("seilearn.analysis")
 COLUMNS = ["frame", "time_ps", "alpha", "N_PS0", "N_PS1", "N_PS2", "N_PS3", "N_PS4", "c", "c_fcc", "c_hcp",
-           "amorphous", "li_consumed"]
+           "amorphous", "li_anion_bonded_excess", "li_consumed"]
 
 
 FORMATS = {"extxyz": "extxyz", "lammps-dump": "lammps-dump-text"}
@@ -93,7 +94,9 @@ def li_consumed(atoms: Atoms, cutoff: float = 3.0) -> int:
 
     Defined by charge balance of coordination: every Li with an anion (S, P, Cl) within ``cutoff`` is
     ionic; pristine Li6PS5Cl already holds 6 ionic Li per P, so the Li taken from the metal is the
-    number of anion-coordinated Li minus 6 Z (never negative). Metal Li has only Li neighbours
+    number of anion-coordinated Li minus 6 Z (never negative). ``analyze_trajectory`` subtracts the
+    first frame's value, so metal Li that touches the electrolyte across the initial gap is not counted
+    (the pristine model II interface has 72 such Li). Metal Li has only Li neighbours
     (bcc Li-Li 3.0 A, Li-S in Li2S 2.47 A, Li-Cl in LiCl 2.57 A, Li-P in Li3P ~2.5-2.9 A).
     """
     sym = np.asarray(atoms.get_chemical_symbols())
@@ -112,7 +115,10 @@ def analyze_frame(index: int, atoms: Atoms, crystallinity: bool = True, cutoff: 
     cf = crystalline_fraction(atoms) if crystallinity else {"c": 0.0, "c_fcc": 0.0, "c_hcp": 0.0}
     row.update(cf)
     row["amorphous"] = alpha - cf["c"]
-    row["li_consumed"] = li_consumed(atoms)
+    # per frame: anion-coordinated Li beyond 6 Z; the trajectory subtracts its first frame's value
+    # (metal Li touching the electrolyte across the initial gap) to give li_consumed
+    row["li_anion_bonded_excess"] = li_consumed(atoms, cutoff)
+    row["li_consumed"] = row["li_anion_bonded_excess"]
     return row
 
 
@@ -138,7 +144,8 @@ def _analyze_all(stream: Iterator[tuple[int, Atoms]], workers: int, cutoff: floa
                 bar.update()
             return rows
         pending: deque = deque()
-        with ProcessPoolExecutor(workers) as pool:
+        # spawn, not fork: a forked child of a process whose OVITO/OpenMP threads are running can deadlock
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             for k, a in stream:
                 pending.append(pool.submit(analyze_frame, k, a, True, cutoff))
                 if len(pending) >= 2 * workers:
@@ -168,6 +175,9 @@ def analyze_trajectory(path: str | Path, outdir: str | Path, label: str = "run",
     rows = _analyze_all(stream, workers, cutoff, progress)
     if not rows:
         raise InputError(f"{path}: no analysable frame (need P and S atoms; check --format and the species order)")
+    base = rows[0]["li_anion_bonded_excess"]
+    for r in rows:
+        r["li_consumed"] = max(0, r["li_anion_bonded_excess"] - base)
     csv_path = outdir / f"{label}.csv"
     with atomic_write(csv_path) as handle:
         w = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")

@@ -55,7 +55,7 @@ def format_stats(stats: dict) -> str:
     for title, key in (("source kind", "by_source_kind"), ("stage", "by_stage"), ("label status", "by_label_status"),
                        ("composition", "by_formula")):
         items = stats[key]
-        lines.append(f"{title}: " + (", ".join(f"{k} {v}" for k, v in items.items()) if items else "—"))
+        lines.append(f"{title}: " + (", ".join(f"{k}={v}" for k, v in items.items()) if items else "—"))
     for title, key, unit in (("energy per atom", "energy_per_atom_eV", "eV/atom"),
                              ("max |force|", "max_force_eV_A", "eV/A")):
         r = stats[key]

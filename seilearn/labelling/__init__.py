@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from seilearn.errors import InputError
-from seilearn.labelling.base import LabelResult, Labeller
+from seilearn.labelling.base import LabelResult, Labeller, mask_secrets
+
+LABELLERS = ("chgnet", "vasp", "gpaw")
 
 
 def get_labeller(name: str, **settings) -> Labeller:
-    """A labeller by name with its settings."""
+    """A labeller by name (``chgnet``, ``vasp``, ``gpaw``) with its settings."""
     if name == "chgnet":
         from seilearn.labelling.chgnet import CHGNetLabeller
 
         return CHGNetLabeller(**settings)
-    raise InputError(f"labeller {name!r} is not available here (available: chgnet)")
+    if name == "vasp":
+        from seilearn.labelling.vasp import VaspLabeller
+
+        return VaspLabeller(**settings)
+    if name == "gpaw":
+        from seilearn.labelling.gpaw import GPAWLabeller
+
+        return GPAWLabeller(**settings)
+    raise InputError(f"labeller {name!r} is not available (available: {', '.join(LABELLERS)})")
 
 
-__all__ = ["LabelResult", "Labeller", "get_labeller"]
+__all__ = ["LABELLERS", "LabelResult", "Labeller", "get_labeller", "mask_secrets"]

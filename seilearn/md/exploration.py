@@ -40,10 +40,15 @@ class ExplorationResult:
             else (np.zeros(len(edges) - 1, int), None)
         return {"edges": list(edges), "counts": [int(c) for c in counts]}
 
+    @property
+    def n_preselected(self) -> int:
+        return len(self.preselected)
+
     def summary(self) -> dict[str, Any]:
-        """JSON-serialisable fields for the exploration-run record."""
+        """JSON-serialisable fields for the exploration-run record (the caller adds ``n_preselected``:
+        the workflow passes it separately)."""
         return {"status": self.status, "steps_done": self.steps_done, "max_grade": self.max_grade,
-                "n_preselected": len(self.preselected), "grades": [round(g, 4) for g in self.grades],
+                "grades": [round(g, 4) for g in self.grades],
                 "grade_steps": list(self.grade_steps), "grade_histogram": self.histogram(),
                 "reason": self.reason, "md_wall_s": self.wall_s, "grading_s": self.grading_s,
                 "grading_fraction": self.grading_s / self.wall_s if self.wall_s else 0.0,
@@ -51,7 +56,7 @@ class ExplorationResult:
 
 
 def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *, steps: int, temperature: float,
-            pressure_bar: float = 1.0, ensemble: str = "npt", timestep_fs: float = 1.0, grade_every: int = 10,
+            pressure_bar: float = 1.0, ensemble: str = "npt", timestep_fs: float = 1.0, grade_every: int = 20,
             threshold_save: float = 1.5, threshold_break: float = 5.5, seed: int = 0,
             frame_info: dict[str, Any] | None = None, trajectory: str | Path | None = None,
             traj_every: int | None = None) -> ExplorationResult:
@@ -75,7 +80,13 @@ def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *
     if trajectory is not None:
         Path(trajectory).unlink(missing_ok=True)
     for step in range(1, steps + 1):
-        dyn.run(1)
+        try:
+            dyn.run(1)
+        except Exception as exc:  # a neighbour list or calculator refusing a NaN state: report, don't crash
+            if np.all(np.isfinite(atoms.positions)) and np.all(np.isfinite(atoms.cell.array)):
+                raise
+            res.status, res.reason = "unphysical", f"non-finite state at step {step}: {exc}"
+            break
         res.steps_done = step
         if trajectory is not None and step % traj_every == 0:
             snap = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
@@ -99,6 +110,7 @@ def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *
         if gamma > threshold_save:
             frame = atoms.copy()
             frame.calc = None
+            frame.info.pop("mlip_features", None)  # the input file's features (e.g. EFS_by) are not this frame's
             frame.info.update({**(frame_info or {}), "grade": gamma, "md_step": step,
                                "time_fs": step * timestep_fs, "temperature_K": temperature,
                                "pressure_bar": pressure_bar, "temperature_inst_K": float(atoms.get_temperature())})
@@ -115,7 +127,7 @@ def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *
 
 
 def run_exploration(atoms: Atoms, potential, active_set, *, steps: int, temperature: float, pressure_bar: float = 1.0,
-                    ensemble: str = "npt", timestep_fs: float = 1.0, grade_every: int = 10,
+                    ensemble: str = "npt", timestep_fs: float = 1.0, grade_every: int = 20,
                     threshold_save: float = 1.5, threshold_break: float = 5.5, seed: int = 0,
                     mode: str = "nbh", frame_info: dict[str, Any] | None = None,
                     trajectory: str | Path | None = None, min_timestep_fs: float = 0.25) -> ExplorationResult:

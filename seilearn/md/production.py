@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from ase import Atoms
 from ase.io import read, write
 
@@ -86,19 +87,25 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
         res.frames = 1
         res.timestep_history = [{"from_step": 0, "timestep_fs": dt}]
     v0 = current.get_volume()
+    start = current.copy()  # with its velocities: a retry before the first checkpoint starts from here
     while step < steps:
         current.calc = potential.calculator()
         dyn = make_dynamics(current, ensemble, temperature, pressure_bar, dt)
         n = min(dump_every, steps - step)
-        dyn.run(n)
-        why = unphysical(current, v0)
+        try:
+            dyn.run(n)
+            why = unphysical(current, v0)
+        except Exception as exc:  # the neighbour list or calculator refusing a NaN state
+            if np.all(np.isfinite(current.positions)) and np.all(np.isfinite(current.cell.array)):
+                raise
+            why = f"non-finite state: {exc}"
         if why:
             if dt < timestep_fs / 4:
                 res.status = f"unphysical at step {step + n} even at {dt} fs: {why}"
                 break
             dt /= 2
             res.timestep_history.append({"from_step": step, "timestep_fs": dt, "reason": why})
-            current = read(ckpt, format="extxyz") if ckpt.exists() else atoms.copy()
+            current = read(ckpt, format="extxyz") if ckpt.exists() else start.copy()
             continue
         step += n
         t_fs += n * dt

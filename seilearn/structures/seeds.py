@@ -3,8 +3,11 @@ partially reduced LPSC and small Li/LPSC interfaces; reproducible by seed."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from ase import Atoms
+from ase.geometry import get_distances
 from ase.neighborlist import neighbor_list
 
 from seilearn.errors import InputError
@@ -21,44 +24,77 @@ def _perturb(atoms: Atoms, rng: np.random.Generator, rattle: float, strain: floa
     return a
 
 
-def reduced_lpsc(rng: np.random.Generator, a: float = b.A_LPSC) -> Atoms:
-    """LPSC with 1-4 S removed from random PS4 units and two Li added per broken P-S bond
-    (P with 0-4 S neighbours, charge balanced)."""
+def _free_spot(atoms: Atoms, centre: np.ndarray, rng: np.random.Generator, min_dist: float,
+               tries: int = 400) -> np.ndarray | None:
+    """A point near ``centre`` (the centre itself first, then up to 2.8 A away) at least
+    ``min_dist`` from every atom, or None."""
+    for k in range(tries):
+        v = rng.normal(size=3)
+        trial = centre if k == 0 else centre + v / np.linalg.norm(v) * rng.uniform(0.5, 2.8)
+        _, d = get_distances(trial, atoms.positions, cell=atoms.cell, pbc=True)
+        if d.min() >= min_dist:
+            return trial
+    return None
+
+
+def reduced_lpsc(rng: np.random.Generator, a: float = b.A_LPSC, min_dist: float = 1.9) -> Atoms:
+    """LPSC with 1-4 S removed from random PS4 units and two Li added near each removed S
+    (the two electrons of a broken P-S bond), so P has 0-4 S neighbours. A removal is skipped
+    if no free spots (``min_dist`` from every atom) are found for its two Li."""
     atoms = b.lpsc(a)
     sym = np.array(atoms.get_chemical_symbols())
     i, j = neighbor_list("ij", atoms, 2.3)
-    remove, add = [], []
+    chosen = []
     for p in rng.choice(np.where(sym == "P")[0], size=int(rng.integers(1, 5)), replace=False):
         bonded = [k for k in j[i == p] if sym[k] == "S"]
-        for k in rng.choice(bonded, size=int(rng.integers(1, len(bonded) + 1)), replace=False):
-            remove.append(int(k))
-            add.append(atoms.positions[k])  # one Li takes the S site
-    out = atoms[[k for k in range(len(atoms)) if k not in set(remove)]]
-    for site in add:
-        out += Atoms("Li", positions=[site])
-        # the second Li of each broken bond: a free spot 2.0-2.8 A from the first
-        for _ in range(200):
-            v = rng.normal(size=3)
-            trial = site + v / np.linalg.norm(v) * rng.uniform(2.0, 2.8)
-            probe = out + Atoms("Li", positions=[trial])
-            d = neighbor_list("d", probe, 1.7, self_interaction=False)
-            if not d.size:
-                out = probe
+        chosen += [int(k) for k in rng.choice(bonded, size=int(rng.integers(1, len(bonded) + 1)), replace=False)]
+    out = atoms[[k for k in range(len(atoms)) if k not in set(chosen)]]
+    removed = 0
+    for k in chosen:
+        trial = out.copy()
+        for _ in range(2):
+            spot = _free_spot(trial, atoms.positions[k], rng, min_dist)
+            if spot is None:
                 break
+            trial += Atoms("Li", positions=[spot])
+        else:
+            out, removed = trial, removed + 1
+            continue
+        out += Atoms("S", positions=[atoms.positions[k]])  # no room for its Li: put the S back
     out.wrap()
+    out = out[np.argsort(out.numbers, kind="stable")]
+    out.info["s_removed"] = removed
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _li3p_cached() -> Atoms:
+    return b.li3p()
+
+
+def _li3p() -> Atoms:
+    return _li3p_cached().copy()
 
 
 def _recipes(max_atoms: int):
     yield "Li bcc", lambda rng: b.li_bcc().repeat(2 if max_atoms >= 16 else 1), 0.10, 0.04
     yield "Li6PS5Cl", lambda rng: b.lpsc(), 0.08, 0.03
     yield "Li2S", lambda rng: b.li2s(), 0.08, 0.04
-    yield "Li3P", lambda rng: b.li3p(), 0.08, 0.04
+    yield "Li3P", lambda rng: _li3p(), 0.08, 0.04
     yield "LiCl", lambda rng: b.licl(), 0.08, 0.04
     yield "5Li2S.Li3P.LiCl", lambda rng: b.antifluorite_solid_solution(seed=int(rng.integers(1 << 30))), 0.10, 0.03
     yield "reduced Li6PS5Cl", reduced_lpsc, 0.06, 0.02
-    yield "Li/LPSC interface", lambda rng: build_interface("mini", lpsc_cells=(2, 1), lpsc_periods=2, li_layers=2), \
-        0.06, 0.0
+    yield "Li/LPSC interface", lambda rng: _small_interface(), 0.06, 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_interface() -> Atoms:
+    return build_interface("mini", lpsc_cells=(2, 1), lpsc_periods=2, li_layers=2)
+
+
+def _small_interface() -> Atoms:
+    """A 140-atom Li/LPSC sandwich (8 f.u. + 36 Li), cached: the seed set draws it many times."""
+    return _cached_interface().copy()
 
 
 def _md_snapshot(atoms: Atoms, calc, rng: np.random.Generator, steps: int, temperature: float) -> Atoms:
@@ -70,7 +106,7 @@ def _md_snapshot(atoms: Atoms, calc, rng: np.random.Generator, steps: int, tempe
     work = atoms.copy()
     work.calc = calc
     MaxwellBoltzmannDistribution(work, temperature_K=temperature, rng=rng)
-    Langevin(work, 1.0 * units.fs, temperature_K=temperature, friction=0.02,
+    Langevin(work, 1.0 * units.fs, temperature_K=temperature, friction=0.02, fixcm=False,
              rng=np.random.RandomState(int(rng.integers(1 << 31)))).run(steps)
     out = Atoms(work.numbers, positions=work.positions, cell=work.cell, pbc=work.pbc, info=dict(atoms.info))
     out.wrap()

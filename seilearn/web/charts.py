@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _svg(fig) -> str:
@@ -25,6 +26,7 @@ def growth_chart(iterations: Sequence[int], n_train: Sequence[float], n_selected
     ax.bar(iterations, n_selected, alpha=0.4, color="tab:orange", label="selected this iteration")
     ax.set_xlabel("iteration")
     ax.set_ylabel("configurations")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
     return _svg(fig)
 

@@ -23,7 +23,10 @@ def _store():
 def index():
     store = _store()
     campaigns = list(store.campaigns.find({}, {"_id": 0, "campaign_id": 1, "state": 1, "stage": 1, "iteration": 1,
-                                               "spec.thresholds": 1, "updated_at": 1}).sort("updated_at", -1))
+                                               "thresholds": 1, "spec.thresholds": 1, "updated_at": 1})
+                     .sort("updated_at", -1))
+    for c in campaigns:
+        c["break"] = q.current_break(c)
     counts = {c["campaign_id"]: store.configurations.count_documents({"source.campaign_id": c["campaign_id"],
                                                                        "labels.status": "ok"}) for c in campaigns}
     return render_template("seilearn/index.html", campaigns=campaigns, counts=counts,

@@ -100,7 +100,7 @@ def test_stats_counts_and_ranges(store):
     assert s["energy_per_atom_eV"]["min"] == pytest.approx(-99.0 / 16)
     assert s["energy_per_atom_eV"]["max"] == pytest.approx(-30.0 / 16)
     assert s["max_force_eV_A"]["max"] > 0
-    assert "source kind: seed 1, exploration 3" in format_stats(s)
+    assert "source kind: seed=1, exploration=3" in format_stats(s)
     assert dataset_stats(st, "other")["n_configurations"] == 0
     assert "energy per atom: —" in format_stats(dataset_stats(st, "other"))
 

@@ -50,12 +50,43 @@ def test_model_I_counts_and_area():
     i, j = neighbor_list("ij", atoms, 2.3)
     s_per_p = np.bincount(i[(sym[i] == "P") & (sym[j] == "S")], minlength=len(atoms))[sym == "P"]
     assert np.all(s_per_p == 4)
+    # whole at the cut: every PS4 is complete even without periodicity along the stacking axis z
+    open_z = atoms.copy()
+    open_z.pbc = (True, True, False)
+    from seilearn.structures.validate import ps4_coordination
+
+    assert np.all(ps4_coordination(open_z, 2.3) == 4)
+    # the LPSC slab sits below the Li metal with a ~2.4 A gap on each side of the sandwich
+    z_li_metal = atoms.positions[len(atoms) - 4212:, 2]
+    z_el = atoms.positions[:len(atoms) - 4212, 2]
+    assert z_li_metal.min() - z_el.max() == pytest.approx(2.4, abs=1e-6)
 
 
 @pytest.mark.slow
 def test_model_II_counts_and_area():
     atoms = build_interface("II")
-    assert len(atoms) == 31824 and report(atoms).area == pytest.approx(5380.27, abs=0.01)
+    r = report(atoms)
+    assert len(atoms) == 31824 and r.area == pytest.approx(5380.27, abs=0.01)
+    assert r.n_formula_units == 1152 and r.n_li_metal == 16848
+    assert min(r.shortest.values()) >= 1.9 and r.shortest["P-S"] == pytest.approx(2.05, abs=0.01)
+    from seilearn.structures.validate import ps4_coordination
+
+    assert np.all(ps4_coordination(atoms, 2.3) == 4)
+
+
+def test_reduced_lpsc_is_charge_balanced_with_broken_ps4():
+    from seilearn.structures.seeds import reduced_lpsc
+    from seilearn.structures.validate import ps4_coordination
+
+    seen = set()
+    for k in range(6):
+        a = reduced_lpsc(np.random.default_rng(k))
+        sym = a.get_chemical_symbols()
+        # two Li added per S removed (the two electrons of a broken P-S bond reduce P)
+        assert sym.count("Li") - 24 == 2 * (20 - sym.count("S")) > 0
+        assert neighbor_list("d", a, 1.6).size == 0
+        seen |= set(ps4_coordination(a, 2.3).tolist())
+    assert 4 in seen and len(seen) >= 3  # intact and partly / fully reduced P
 
 
 def test_mini_interface_and_custom_sizes():

@@ -33,7 +33,11 @@ def populated(settings, tmp_path):
     plot.parent.mkdir(parents=True)
     plot.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>')
     store.record_campaign("bare")  # a campaign doc with no fields yet: every cell shows a dash
-    store.record_campaign("demo", state="running", results_dir=str(tmp_path / "results"), stage=1, iteration=1, spec={"thresholds": {
+    extra = tmp_path / "elsewhere" / "crystallinity.svg"  # recorded in production_plots, outside results_dir
+    extra.parent.mkdir()
+    extra.write_text(plot.read_text())
+    store.record_campaign("demo", state="running", results_dir=str(tmp_path / "results"),
+                          production_plots=[str(extra), str(tmp_path / "gone.png")], stage=1, iteration=1, spec={"thresholds": {
         "save": 1.5, "breaks": [5.5, 4.5, 3.5, 2.5]}}, history=[
         {"iteration": 0, "stage": 0, "threshold_break": 5.5, "n_train": 40, "n_preselected": 3, "n_unique": 3,
          "n_selected": 1, "decision": "label"},

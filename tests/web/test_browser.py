@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
-
-from seilearn.web.app import create_app
 
 pytestmark = pytest.mark.browser
 _TRIED = Path("/tmp/seilearn-chromium-install-tried")
@@ -35,17 +32,34 @@ def _chromium() -> str:
 
 @pytest.fixture
 def live(populated):
-    from werkzeug.serving import make_server
+    """``seilearn webgui --no-browser`` in a subprocess on a free port, on the test store."""
+    import sys
+    import time
+    import urllib.request
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import free_port
 
     settings, cid = populated
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    port = free_port()
+    exe = Path(sys.executable).with_name("seilearn")
+    proc = subprocess.Popen([str(exe), "webgui", "--port", str(port), "--no-browser"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{server.server_port}", cid
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/seilearn/", timeout=5).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"seilearn webgui did not start: {proc.stdout.read()[-2000:] if proc.poll() is not None else 'timeout'}")
+                time.sleep(0.3)
+        yield base, cid
     finally:
-        server.shutdown()
-        thread.join(10)
+        proc.terminate()
+        proc.wait(10)
 
 
 def _run(chromium: str, tmp_path: Path, *args: str) -> str:

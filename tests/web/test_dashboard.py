@@ -14,7 +14,7 @@ def test_pages_show_the_numbers(populated, tmp_path):
     settings, cid = populated
     client = create_app(settings).test_client()
     page = client.get("/seilearn/").data.decode()
-    assert "demo" in page and "running" in page
+    assert "demo" in page and "running" in page and '<td class="break">4.5</td>' in page
     page = client.get("/seilearn/campaign/demo").data.decode()
     assert 'id="break">4.5<' in page and 'id="stage">2<' in page
     assert '<td class="n_train">41</td>' in page and "label" in page and "<svg" in page
@@ -23,7 +23,7 @@ def test_pages_show_the_numbers(populated, tmp_path):
     assert "stopped_at_break" in page and "6.20" in page and '<span id="n_grades">4</span>' in page
     # iteration 0: 1 selected, 1 labelled, 2 failed (from the labelling job demo-it000-b000)
     assert ('<td class="n_selected">1</td>\n<td class="n_labelled">1</td><td class="n_failed">2</td>') in page
-    assert "alpha.svg" in page
+    assert "alpha.svg" in page and "crystallinity.svg" in page and "gone.png" not in page  # only what exists
     assert client.get("/seilearn/plot", query_string={"path": str(tmp_path / "results/plots/alpha.svg")}).status_code == 200
     bare = client.get("/seilearn/campaign/bare")
     assert bare.status_code == 200 and 'id="state">—<' in bare.data.decode() and 'id="break">—<' in bare.data.decode()

@@ -1,0 +1,60 @@
+"""`seilearn explore`, `seilearn md produce` and `seilearn md decks` end to end with a trained MTP
+(the golden MLIP-3 potential with its active set)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from ase.io import read
+
+from seilearn.mtp.cfg import read_cfg
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "seilearn.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_explore_writes_trajectory_preselected_and_summary(tmp_path, golden):
+    d = golden / "04.calculate_grade"
+    r = _cli("explore", d / "train.cfg", d / "pot.almtp", "--steps", 20, "--temperature", 300, "--pressure", 1,
+             "--grade-every", 5, "--save", 1.0001, "--break", 3.0, "--stage", 2, "--out", tmp_path / "ex",
+             cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "ex" / "summary.json").read_text())
+    # this potential extrapolates on its own training frame heated to 300 K: grades ~3, above the break
+    assert summary["status"] == "stopped_at_break" and summary["max_grade"] > 3.0
+    assert summary["n_preselected"] == len(summary["grades"]) >= 1
+    assert sum(summary["grade_histogram"]["counts"]) == len(summary["grades"])
+    frames = read_cfg(tmp_path / "ex" / "preselected.cfg", ["Li"])
+    assert len(frames) == summary["n_preselected"]
+    text = (tmp_path / "ex" / "preselected.cfg").read_text()
+    assert "Feature   stage\t2" in text and "Feature   MV_grade" in text and "EFS_by" not in text
+    traj = read(tmp_path / "ex" / "trajectory.extxyz", index=":")
+    assert [f.info["md_step"] for f in traj] == list(range(5, summary["steps_done"] + 1, 5))
+
+
+def test_explore_without_active_set_is_a_one_line_error(tmp_path, golden):
+    pot = tmp_path / "plain.mtp"
+    data = (golden / "04.calculate_grade" / "pot.almtp").read_bytes()
+    pot.write_bytes(data[: data.index(b"#MVS")])  # the potential without its (binary) active set
+    r = _cli("explore", "li", pot, "--steps", 2, "--temperature", 300, "--out", tmp_path / "ex", cwd=tmp_path)
+    assert r.returncode == 2 and "--active-set" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_produce_and_decks(tmp_path, golden):
+    d = golden / "04.calculate_grade"
+    r = _cli("md", "produce", d / "train.cfg", d / "pot.almtp", "--steps", 20, "--temperature", 300,
+             "--dump-every", 10, "--out", tmp_path / "prod", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    frames = read(tmp_path / "prod" / "trajectory.extxyz", index=":")
+    assert [f.info["time_ps"] for f in frames] == [0.0, 0.01, 0.02]
+    r = _cli("md", "decks", "li", "pot.mtp", "--supercell", "2,2,2", "--out", tmp_path / "decks", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    runs = sorted(p.name for p in (tmp_path / "decks").iterdir())
+    assert len(runs) == 12
+    run_sh = (tmp_path / "decks" / runs[0] / "run.sh").read_text()
+    assert "srun -n 64 lmp -in in.lammps" in run_sh
+    assert (tmp_path / "decks" / runs[0] / "mlip.ini").exists()
