@@ -105,19 +105,35 @@ def training_settings(spec: CampaignSpec) -> dict[str, Any]:
     return {k: v for k, v in spec.mtp.items()}
 
 
+def _train_kwargs(spec: CampaignSpec, seed: int) -> dict[str, Any]:
+    kw: dict[str, Any] = {"level": int(spec.mtp["level"]), "cutoff": float(spec.mtp["cutoff"]),
+                          "max_iter": int(spec.mtp.get("max_iter", 200)), "seed": int(spec.mtp.get("seed", 0)) + seed}
+    if "pretrain_iter" in spec.mtp:
+        kw["pretrain_iter"] = int(spec.mtp["pretrain_iter"])
+    if "min_dist" in spec.mtp:
+        kw["min_dist"] = float(spec.mtp["min_dist"])
+    return kw
+
+
 @timed
 def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed: int) -> tuple[str, dict[str, Any]]:
-    """Train (or continue) an MTP; returns the .mtp text and metrics."""
-    from seilearn.mtp.mtpfile import read_mtp
+    """Train (or continue) an MTP; returns the .mtp text and metrics (with k-fold CV when the spec
+    asks for ``mtp.cv_folds``)."""
+    from seilearn.mtp.mtpfile import read_mtp, to_text
     from seilearn.mtp.training import train as mtp_train
 
     init = read_mtp(init_text) if init_text else None
-    model, log = mtp_train(atoms, spec.elements, level=int(spec.mtp["level"]), cutoff=float(spec.mtp["cutoff"]),
-                           init=init, max_iter=int(spec.mtp.get("max_iter", 200)),
-                           seed=int(spec.mtp.get("seed", 0)) + seed)
-    from seilearn.mtp.mtpfile import to_text
+    kw = _train_kwargs(spec, seed)
+    model, log = mtp_train(atoms, spec.elements, init=init, **kw)
+    metrics = _metrics(log)
+    folds = int(spec.mtp.get("cv_folds") or 0)
+    if folds >= 2 and len(atoms) >= folds:
+        from seilearn.mtp.crossval import cross_validate
 
-    return to_text(model), _metrics(log)
+        cv = cross_validate(atoms, spec.elements, folds, kw, seed=seed)
+        cv.pop("per_fold", None)
+        metrics["cv"] = cv
+    return to_text(model), metrics
 
 
 def _metrics(log: Any) -> dict[str, Any]:
@@ -135,7 +151,7 @@ def active_set(spec: CampaignSpec, mtp_text: str, atoms: list[Atoms]) -> bytes:
     from seilearn.selection import build_active_set
 
     aset = build_active_set(_potential(spec, mtp_text), atoms, mode=spec.selection["mode"])
-    return aset.to_bytes()
+    return aset.to_bytes(mtp_text=mtp_text, species=spec.elements)
 
 
 def _potential(spec: CampaignSpec, mtp_text: str):
@@ -145,10 +161,10 @@ def _potential(spec: CampaignSpec, mtp_text: str):
     return Potential(read_mtp(mtp_text), species=spec.elements)
 
 
-def _active_set_from(almtp: bytes):
+def _active_set_from(almtp: bytes, species: list[str] | None = None):
     from seilearn.selection import ActiveSet
 
-    return ActiveSet.from_bytes(almtp)
+    return ActiveSet.from_bytes(almtp, species=species)
 
 
 @timed
@@ -158,7 +174,7 @@ def select(spec: CampaignSpec, mtp_text: str, almtp: bytes, train_atoms: list[At
 
     return list(select_add(_potential(spec, mtp_text), train_atoms, pool, mode=spec.selection["mode"],
                            limit=spec.selection.get("limit_per_iteration"),
-                           active_set=_active_set_from(almtp)))
+                           active_set=_active_set_from(almtp, spec.elements)))
 
 
 # -- exploration and production MD -----------------------------------------------------------------
@@ -171,10 +187,10 @@ def explore(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, almtp: bytes
 
     atoms = structure(run["structure"], run.get("supercell"), spec.elements)
     pot = _potential(spec, mtp_text)
-    res = run_exploration(atoms, pot, _active_set_from(almtp), steps=int(run["steps"]),
+    res = run_exploration(atoms, pot, _active_set_from(almtp, spec.elements), steps=int(run["steps"]),
                           temperature=float(run["temperature_K"]), pressure_bar=float(run["pressure_bar"]),
                           ensemble=run.get("ensemble", "npt"), timestep_fs=float(run.get("timestep_fs", 1.0)),
-                          grade_every=int(run.get("grade_every", 10)), threshold_save=save, threshold_break=brk,
+                          grade_every=int(run.get("grade_every") or 20), threshold_save=save, threshold_break=brk,
                           seed=seed, mode=spec.selection["mode"])
     frames = list(res.preselected)
     return res.summary(), frames

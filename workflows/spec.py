@@ -31,7 +31,7 @@ class ExplorationTask:
     pressures_bar: list[float] = field(default_factory=lambda: [1.0])
     steps: int = 1000
     timestep_fs: float = 1.0
-    grade_every: int = 10
+    grade_every: int = 20
     ensemble: str = "npt"
     supercell: list[int] | None = None
 
@@ -159,7 +159,7 @@ def _parse(data: dict[str, Any], origin: str) -> CampaignSpec:
 
     _known_keys(origin, "seed_set", seed, ("n", "seed", "max_atoms", "file", "md_snapshots"))
     _known_keys(origin, "mtp", data.get("mtp") or {}, ("level", "cutoff", "max_iter", "seed", "cv_folds",
-                                                       "min_dist", "radial_basis_size"))
+                                                       "min_dist", "radial_basis_size", "pretrain_iter"))
     _known_keys(origin, "thresholds", data.get("thresholds") or {}, ("save", "breaks", "converge_after"))
     _known_keys(origin, "selection", data.get("selection") or {}, ("mode", "limit_per_iteration"))
     mtp = {"level": 8, "cutoff": 5.0, **(data.get("mtp") or {})}
