@@ -19,7 +19,7 @@ KNOWN_LABELLERS = ("chgnet", "vasp", "gpaw")
 KNOWN_STRUCTURES = ("interface-mini", "interface-I", "interface-II", "lpsc", "li", "li2s", "li3p", "licl",
                     "antifluorite")
 QUEUE_CATEGORIES = ("explore", "dft", "train", "production")
-REQUIRED_LABELLER_SETTINGS = {"vasp": ("command", "potcar_dir"), "gpaw": (), "chgnet": ()}
+REQUIRED_LABELLER_SETTINGS = {"vasp": ("command", "pp_path"), "gpaw": (), "chgnet": ()}
 
 
 @dataclass

@@ -41,7 +41,7 @@ def test_examples_are_valid():
     (lambda d: d["thresholds"].update(breaks=[5.5, 1.2]), "thresholds.breaks"),
     (lambda d: d["thresholds"].update(save=6.0), "thresholds.breaks"),
     (lambda d: d.update(exploration=[]), "exploration"),
-    (lambda d: d.update(labeller={"name": "vasp", "settings": {"command": "vasp_std"}}), "labeller.settings.potcar_dir"),
+    (lambda d: d.update(labeller={"name": "vasp", "settings": {"command": "vasp_std"}}), "labeller.settings.pp_path"),
     (lambda d: d.update(labeller={"name": "qe"}), "labeller.name"),
     (lambda d: d["exploration"][1].update(temperatures=[-5]), "exploration[1].temperatures"),
     (lambda d: d["exploration"][0].update(structure="graphene"), "exploration[0].structure"),
@@ -68,3 +68,14 @@ def test_bad_spec_submits_nothing(tmp_path, base, settings):
     data["thresholds"]["breaks"] = [1.0]
     assert main(["campaign", "create", str(write(tmp_path, data))]) == 2
     assert get_launchpad(settings).fireworks.count_documents({}) == 0
+
+
+def test_paper_labeller_settings_build_a_vasp_labeller():
+    from seilearn.labelling import get_labeller
+
+    spec = load_spec(EXAMPLES / "lpsc_li_paper.yaml")
+    lab = get_labeller(spec.labeller["name"], **spec.labeller["settings"])
+    settings = lab.settings()
+    assert settings["name"] == "vasp" and settings["command"] == "srun vasp_std"
+    assert {k: settings["incar"][k] for k in ("ENCUT", "EDIFF", "KSPACING", "NELM")} == {
+        "ENCUT": 520, "EDIFF": 1e-6, "KSPACING": 0.25, "NELM": 200}
