@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fireworks import FWAction, explicit_serialize
 
+from seilearn.errors import SeilearnError
 from workflows import engines
 from workflows.tasks.base import SeilearnTask, context_for, log
 
@@ -25,6 +26,10 @@ class ProductionTask(SeilearnTask):
             {"$set": {f"production_runs.{run['name']}": {**run, **result, "potential_id": self["potential_id"],
                                                          "dir": str(outdir), "fw_id": ctx.fw_id}}})
         log.info("production %s: %s", run["name"], result.get("status"))
+        if result.get("status") != "completed":
+            # recorded above with its timestep history; failing the firework makes it visible in FireWorks,
+            # in `seilearn campaign status` and in the main job's exit code, and keeps its analysis from running
+            raise SeilearnError(f"production run {run['name']} did not complete: {result.get('status')}")
         return FWAction(stored_data=result)
 
 
