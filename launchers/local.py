@@ -7,7 +7,6 @@ the next local launch starts, so an interrupted campaign resumes without losing 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import multiprocessing as mp
@@ -16,6 +15,8 @@ import socket
 import time
 from pathlib import Path
 from typing import Any
+
+from seilearn.processes import pid_alive
 
 log = logging.getLogger("seilearn.launch")
 
@@ -28,20 +29,6 @@ def _rocket_dir(home: Path) -> Path:
     return d
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    with contextlib.suppress(OSError, IndexError):
-        if stat.read_text().split(") ", 1)[1].startswith("Z"):
-            return False
-    return True
-
-
 def live_rockets(home: Path) -> list[dict[str, Any]]:
     """Registered rocket processes that still exist (stale registrations are removed)."""
     out = []
@@ -51,7 +38,7 @@ def live_rockets(home: Path) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             f.unlink(missing_ok=True)
             continue
-        if _alive(int(info["pid"])):
+        if pid_alive(int(info["pid"])):
             out.append(info)
         else:
             f.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from seilearn.errors import StoreError
+from seilearn.processes import pid_alive
 
 HOST = "127.0.0.1"
 
@@ -59,24 +60,7 @@ def _free_port() -> int:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours still answers kill(0); check /proc where it exists
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.exists():
-        with contextlib.suppress(OSError, IndexError):
-            if stat.read_text().split(") ", 1)[1].startswith("Z"):
-                return False
-    # the pid may have been recycled by an unrelated process after a reboot or crash
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        with contextlib.suppress(OSError):
-            return b"secantus" in cmdline.read_bytes()
-    return True
+    return pid_alive(pid, cmdline_contains=b"secantus")
 
 
 def _pings(port: int, timeout: float = 1.0) -> bool:
