@@ -147,6 +147,17 @@ def _types(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
     return np.array([species.index(s) for s in symbols])
 
 
+PLUS_STRESS_HEADER = " PlusStress:  xx          yy          zz          yz          xz          xy"
+
+
+def plus_stress(atoms: Atoms, stress) -> np.ndarray:
+    """MLIP's PlusStress (eV, xx yy zz yz xz xy) from an ASE stress (Voigt 6 or 3x3)."""
+    s = np.asarray(stress).reshape(-1)
+    if s.size == 9:
+        s = s.reshape(3, 3)[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+    return -s * atoms.get_volume()
+
+
 def format_cfg(atoms: Atoms, species: Sequence[str], *, write_nbh_grades: bool | None = None) -> str:
     """The .cfg text of one configuration."""
     types = _types(atoms, list(species))
@@ -177,12 +188,7 @@ def format_cfg(atoms: Atoms, species: Sequence[str], *, write_nbh_grades: bool |
     if energy is not None:
         out += [" Energy", f"    {energy:.12f}"]
     if stress is not None and atoms.pbc.all():
-        s = np.asarray(stress).reshape(-1)
-        if s.size == 9:
-            s = s.reshape(3, 3)[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
-        plus = -s * atoms.get_volume()
-        out += [" PlusStress:  xx          yy          zz          yz          xz          xy",
-                "    " + " ".join(f"{x:11.5f}" for x in plus)]
+        out += [PLUS_STRESS_HEADER, "    " + " ".join(f"{x:11.5f}" for x in plus_stress(atoms, stress))]
     features = dict(atoms.info.get("mlip_features", {}))
     if "mv_grade" in atoms.info:
         features["MV_grade"] = f"{atoms.info['mv_grade']:.6e}"

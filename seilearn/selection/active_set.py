@@ -26,6 +26,7 @@ from ase import Atoms
 
 from seilearn.errors import InputError
 from seilearn.fileio import atomic_write
+from seilearn.mtp.cfg import PLUS_STRESS_HEADER, plus_stress
 from seilearn.selection.features import SelectionWeights, stack_rows
 from seilearn.selection.maxvol import BUILD_THRESHOLD, EPS, MaxVolState, grades, maxvol
 
@@ -230,12 +231,7 @@ def _format_no_loss(atoms: Atoms, selected_eqns: list[int], species) -> str:
     if energy is not None:
         out += [" Energy", "    " + f(float(energy))]
     if stress is not None and atoms.pbc.all():
-        s = np.asarray(stress).reshape(-1)
-        if s.size == 9:
-            s = s.reshape(3, 3)[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
-        plus = -s * atoms.get_volume()
-        out += [" PlusStress:  xx          yy          zz          yz          xz          xy",
-                "    " + "".join(" " + f(x) for x in plus)]
+        out += [PLUS_STRESS_HEADER, "    " + "".join(" " + f(x) for x in plus_stress(atoms, stress))]
     feats = {k: v for k, v in atoms.info.get("mlip_features", {}).items() if k != "selected_eqn_inds"}
     if selected_eqns:
         feats["selected_eqn_inds"] = ",".join(str(e) for e in selected_eqns)

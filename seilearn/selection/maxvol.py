@@ -70,7 +70,7 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
         raise ValueError(f"rows have shape {rows.shape}, the active set needs {n} columns")
     pool = np.array(rows, dtype=float, order="C", copy=True)  # rows that leave A come back here
     pool_ids = np.array(row_ids, dtype=np.int64, copy=True)
-    A, A_inv = state.A, state.A_inv
+    A_inv = state.A_inv
     # each swap multiplies |det A| by more than the threshold, so the loop ends; the cap guards against
     # a threshold of 1 with rounding noise
     limit = max_swaps if max_swaps is not None else 50 * (n + len(pool))
@@ -100,25 +100,31 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
         A_inv -= np.outer(col_inv, ci) / cij
         dger(-1.0 / cij, ci, col_c, a=Ct, overwrite_a=1)
         # the displaced row a_j takes row i's place in the pool: a_j A'^-1 = e_j - (C_i - e_j) / C_ij
-        old_row, old_id = A[j].copy(), int(state.source[j])
         C[i] = -ci / cij
         C[i, j] += 1.0
-        A[j] = pool[i]
-        state.source[j] = pool_ids[i]
-        pool[i] = old_row
-        pool_ids[i] = old_id
-        state.log_abs_det += float(np.log(abs(cij)))
-        state.swaps += 1
+        _swap_rows(state, pool, pool_ids, i, j, cij, track_det)
         done += 1
-        if track_det:
-            state.det_history.append(state.log_abs_det)
     return state
+
+
+def _swap_rows(state: MaxVolState, pool: np.ndarray, pool_ids: np.ndarray, i: int, j: int, cij: float,
+               track_det: bool) -> None:
+    """Put pool row i into A's row j; the displaced row goes back into the pool in its place."""
+    old_row, old_id = state.A[j].copy(), int(state.source[j])
+    state.A[j] = pool[i]
+    state.source[j] = pool_ids[i]
+    pool[i] = old_row
+    pool_ids[i] = old_id
+    state.log_abs_det += float(np.log(abs(cij)))
+    state.swaps += 1
+    if track_det:
+        state.det_history.append(state.log_abs_det)
 
 
 def _fill_eps_rows(state: MaxVolState, pool: np.ndarray, pool_ids: np.ndarray, switch: float, limit: int,
                    track_det: bool) -> int:
     """Greedy swaps restricted to the columns of A's eps rows while their |C| exceeds ``switch``."""
-    A, A_inv = state.A, state.A_inv
+    A_inv = state.A_inv
     cols = np.flatnonzero(state.source == -1)
     if len(cols) == 0 or limit <= 0:
         return 0
@@ -138,17 +144,9 @@ def _fill_eps_rows(state: MaxVolState, pool: np.ndarray, pool_ids: np.ndarray, s
         col_c = CE[:, c].copy()
         A_inv -= np.outer(A_inv[:, j], ci) / cij
         dger(-1.0 / cij, ci_e, col_c, a=CE.T, overwrite_a=1)
-        old_row, old_id = A[j].copy(), int(state.source[j])
         CE[i] = -ci_e / cij
-        A[j] = pool[i]
-        state.source[j] = pool_ids[i]
-        pool[i] = old_row
-        pool_ids[i] = old_id
-        state.log_abs_det += float(np.log(abs(cij)))
-        state.swaps += 1
+        _swap_rows(state, pool, pool_ids, i, j, cij, track_det)
         done += 1
-        if track_det:
-            state.det_history.append(state.log_abs_det)
         CE[:, c] = 0.0  # column j is filled: it leaves the competition of this phase
         keep = state.source[cols] == -1
         if (~keep).sum() * 4 >= len(cols):  # drop filled columns now and then (a copy of CE)
