@@ -46,8 +46,8 @@ def main() -> None:
     print(f"{'labelling CPU time, all threads (s)':32s} {c_label:>12.1f}  (CPU/wall {c_label / t_label:.2f}; "
           f"below {args.threads} means the cores were shared)")
     print(f"{'per configuration (ms)':32s} {1000 * t_label / len(configs):>12.1f}")
-    total = t_load + t_label
-    print(f"{'total / 10-min target':32s} {total / target:>12.2f}  ({total:.0f} s vs {target:.0f} s)")
+    total = t_build + t_load + t_label
+    print(f"{'build+load+label / 10-min target':32s} {total / target:>12.2f}  ({total:.0f} s vs {target:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,12 @@ def _calc_efs(args: argparse.Namespace) -> int:
         atoms.calc = calc
         atoms.get_potential_energy()
         atoms.calc = _frozen(atoms, calc)
+        # MLIP writes which model made the labels and the shortest contact; same keys, our name
+        features = {"EFS_by": f"seilearn_MTP{model.alpha_scalar_moments + 1}"}
+        dmin = pot.min_distance(atoms)
+        if dmin is not None:
+            features["mindist"] = f"{dmin:.6f}"
+        atoms.info["mlip_features"] = features
         out.append(atoms)
     write_cfg(args.out, out, species)
     print(f"wrote {len(out)} configurations to {args.out}", file=sys.stderr)

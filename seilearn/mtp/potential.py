@@ -153,6 +153,13 @@ class Potential:
             raise InputError(f"{where}: atoms {int(i[k])} and {int(j[k])} are {d[k]:.3f} A apart, closer than the "
                              f"potential's min_dist {self.min_dist:.3f} A; remove or relax this configuration")
 
+    def min_distance(self, atoms: Atoms) -> float | None:
+        """Shortest interatomic distance within the cutoff (MLIP's ``mindist`` feature), None if no pair."""
+        i, j, offsets = neighbour_pairs(atoms, self.model.radial_basis.max)
+        if not i.size:
+            return None
+        return float(np.linalg.norm(atoms.positions[j] + offsets - atoms.positions[i], axis=1).min())
+
     def calculator(self) -> "MTPCalculator":
         return MTPCalculator(self)
 
