@@ -29,6 +29,7 @@ from seilearn.selection.features import site_energy_rows  # noqa: E402
 from seilearn.selection.maxvol import MaxVolState, maxvol  # noqa: E402
 from seilearn.selection.select_add import select_add  # noqa: E402
 from tests.selection.helpers import frame_of_size, random_potential  # noqa: E402
+from benchmarks.mlip3_cli import MLP, SELECTION_ARGS, find_mlp  # noqa: E402
 
 MLIP3 = {"grade nbh, 416 atoms": 17.7e-3, "grade cfg, 416 atoms": 4.7e-3, "build nbh, 60 structures": 0.42,
          "build cfg, 60 structures": 0.20, "select_add nbh, 90 candidates": 0.49}
@@ -95,6 +96,13 @@ def main() -> None:
 
     rows[f"MaxVol {mats.shape[0]} x {mats.shape[1]} (target < 5 s)"] = (t_mv, run_motep(motep_maxvol))
 
+    ref_label = "MLIP-3 (DESIGN.md 4b)"
+    ref = dict(MLIP3)
+    exe = find_mlp()
+    if exe:
+        ref_label = "mlp, this run"
+        ref = mlp_figures(exe, pot, aset_nbh, aset_cfg, train, cands, big)
+
     def fmt(x):
         if isinstance(x, str):
             return x
@@ -102,14 +110,40 @@ def main() -> None:
 
     print(f"level-8 MTP, 4 species, {pot.n_params} parameters; active sets: nbh {aset_nbh.filled}/269 rows "
           f"filled, cfg {aset_cfg.filled}/269; select_add chose {len(chosen)} of 90; MaxVol swaps {state.swaps}")
+    print(f"reference column: {ref_label}" + ("" if exe else " (no mlp on PATH or $SEILEARN_MLP)"))
     head = f"{'task':<38} {'ours':>10} {'motep 0.2.0':>16} {'motep/ours':>10} {'MLIP-3':>10} {'ours/MLIP-3':>11}"
     print(head)
     print("-" * len(head))
     for task, (ours, mot) in rows.items():
         ratio = f"{mot / ours:.1f}x" if not isinstance(mot, str) else "-"
-        ref = MLIP3.get(task)
-        print(f"{task:<38} {fmt(ours):>10} {fmt(mot):>16} {ratio:>10} {fmt(ref) if ref else '-':>10} "
-              f"{(f'{ours / ref:.2f}') if ref else '-':>11}")
+        r = ref.get(task)
+        print(f"{task:<38} {fmt(ours):>10} {fmt(mot):>16} {ratio:>10} {fmt(r) if r else '-':>10} "
+              f"{(f'{ours / r:.2f}') if r else '-':>11}")
+
+
+def mlp_figures(exe, pot, aset_nbh, aset_cfg, train, cands, big) -> dict[str, float]:
+    """The same tasks timed with MLIP-3's ``mlp`` (one process per command; start-up subtracted)."""
+    from seilearn.mtp.mtpfile import to_text
+
+    m = MLP(exe, pot.species)
+    try:
+        pot_mtp = m.write_mtp("pot.mtp", pot.model)
+        text = to_text(pot.model)
+        empty = m.write_cfg("empty.cfg", [])
+        train_cfg, cand_cfg = m.write_cfg("train.cfg", train), m.write_cfg("cands.cfg", cands)
+        start = m.best("calculate_efs", pot_mtp, empty, "--output_filename=e.cfg")
+        out = {}
+        for mode, aset in (("nbh", aset_nbh), ("cfg", aset_cfg)):
+            almtp = m.write_almtp(f"{mode}.almtp", aset, text)
+            out[f"grade {mode}, 416 atoms"] = m.per_item(
+                [big], [big] * 6, lambda cfg, name, al=almtp: ["calculate_grade", al, cfg, name])
+            out[f"build {mode}, 60 structures"] = max(m.best(
+                "select_add", pot_mtp, train_cfg, empty, "sel.cfg", *SELECTION_ARGS[mode]) - start, 1e-4)
+        out["select_add nbh, 90 candidates"] = max(m.best(
+            "select_add", pot_mtp, train_cfg, cand_cfg, "sel.cfg", *SELECTION_ARGS["nbh"]) - start, 1e-4)
+        return out
+    finally:
+        m.close()
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ class _VesinEngine(CExtMTPEngine):
         cutoff = float(self.mtp_data.radial_basis.max) + _SKIN
         i, j, offsets = neighbour_pairs(atoms, cutoff)
         n = len(atoms)
-        order = np.lexsort((j, i))
-        i, j, offsets = i[order], j[order], offsets[order]
+        if i.size > 1 and np.any(i[1:] < i[:-1]):  # vesin usually returns pairs grouped by centre already
+            order = np.argsort(i, kind="stable")
+            i, j, offsets = i[order], j[order], offsets[order]
         counts = np.bincount(i, minlength=n)
         width = max(int(counts.max()) if counts.size else 0, 1)
         slot = np.arange(i.size) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -83,9 +84,13 @@ class _VesinEngine(CExtMTPEngine):
         # the short-distance check is Potential.check_distances, called where a refusal is wanted
         js = self._neighbors
         pos = atoms.positions
-        rij = pos[js]
-        rij += self._offsets
-        rij -= pos[:, None, :]
+        rij = getattr(self, "_rij", None)
+        if rij is None or rij.shape != self._offsets.shape:
+            rij = self._rij = np.empty_like(self._offsets)
+        # in place into one buffer: three temporaries of (atoms x neighbours x 3) cost 0.4 ms at 416 atoms
+        np.take(pos, js, axis=0, out=rij)
+        np.add(rij, self._offsets, out=rij)
+        np.subtract(rij, pos[:, None, :], out=rij)
         rij[self._padding] = self.mtp_data.radial_basis.max  # padding slots sit at the cutoff: no contribution
         itypes = self._types(atoms)
         self.mbd.clean()
@@ -129,9 +134,13 @@ class Potential:
 
     def check(self, atoms: Atoms, where: str = "structure") -> None:
         """Unknown species raise InputError naming them."""
+        key = atoms.numbers.tobytes()
+        if key == getattr(self, "_checked_numbers", None):
+            return
         unknown = sorted(set(atoms.get_chemical_symbols()) - set(self.species))
         if unknown:
             raise InputError(f"{where}: species {', '.join(unknown)} not in the potential's {self.species}")
+        self._checked_numbers = key
 
     def calculate(self, atoms: Atoms) -> dict[str, np.ndarray]:
         """energy, energies, forces, stress (ASE units and Voigt order)."""
@@ -194,6 +203,16 @@ class MTPCalculator(Calculator):
     def __init__(self, potential: Potential, **kwargs) -> None:
         super().__init__(**kwargs)
         self.potential = potential
+
+    def check_state(self, atoms: Atoms, tol: float = 1e-15) -> list[str]:
+        """Exact comparison of what an MTP depends on (numbers, pbc, cell, positions): ASE's generic one
+        (isclose over every array, charges and magnetic moments included) costs ~0.5 ms per call at
+        416 atoms, a tenth of the evaluation."""
+        old = self.atoms
+        if old is None or len(old) != len(atoms) or not np.array_equal(old.numbers, atoms.numbers) \
+                or not np.array_equal(old.pbc, atoms.pbc) or not np.array_equal(old.cell.array, atoms.cell.array):
+            return super().check_state(atoms, tol)
+        return [] if np.array_equal(old.positions, atoms.positions) else ["positions"]
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
