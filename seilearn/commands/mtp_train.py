@@ -40,6 +40,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--energy-weight", type=float, default=1.0)
     p.add_argument("--force-weight", type=float, default=0.01)
     p.add_argument("--stress-weight", type=float, default=0.001)
+    p.add_argument("--weight-scaling", type=int, choices=(0, 1, 2), default=1,
+                   help="MLIP's weight_scaling: energy and virial residuals divided by N^(s/2) (default 1, as MLIP)")
 
 
 def _kwargs(args: argparse.Namespace) -> dict:
@@ -47,7 +49,8 @@ def _kwargs(args: argparse.Namespace) -> dict:
         raise InputError(f"--max-iter {args.max_iter}: must be >= 0")
     return {"level": args.level, "cutoff": args.cutoff, "min_dist": args.min_dist, "max_iter": args.max_iter,
             "seed": args.seed, "weights": {"energy": args.energy_weight, "forces": args.force_weight,
-                                           "stress": args.stress_weight}}
+                                           "stress": args.stress_weight},
+            "weight_scaling": args.weight_scaling}
 
 
 def _load(args: argparse.Namespace):

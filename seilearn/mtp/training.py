@@ -107,15 +107,19 @@ class _Residuals:
     """Weighted residuals r(theta) and their Jacobian for a fixed list of labelled configurations.
 
     Parameter order (motep's): moment coefficients, species coefficients, radial coefficients.
-    Residuals: sqrt(w_E) dE/N, sqrt(w_F) dF, sqrt(w_S) dsigma V/N (virial per atom, eV).
+    Residuals: sqrt(w_E) dE/N^(s/2), sqrt(w_F) dF, sqrt(w_S) dsigma V/N^(s/2) with s = MLIP's
+    ``weight_scaling`` (default 1: MLIP's default for configurations sampled from MD; 2 fits energies
+    per atom, which weights big cells' energies N times less and fits energies several times worse).
     """
 
-    def __init__(self, model: MTPModel, atoms_list: Sequence[Atoms], weights: dict[str, float]) -> None:
+    def __init__(self, model: MTPModel, atoms_list: Sequence[Atoms], weights: dict[str, float],
+                 weight_scaling: int = 1) -> None:
         self.model = model
         self.atoms = list(atoms_list)
         self.engines = [CExtMTPEngine(model, mode="train") for _ in self.atoms]
         self.we, self.wf, self.ws = (np.sqrt(weights[k]) for k in ("energy", "forces", "stress"))
         self.n = np.array([len(a) for a in self.atoms], dtype=float)
+        self.escale = self.n ** (weight_scaling / 2.0)
         self.e_ref = np.array([a.get_potential_energy() for a in self.atoms])
         self.f_ref = [np.asarray(a.calc.results["forces"], dtype=float) for a in self.atoms]
         self.s_ref = [_ref_stress(a) if weights["stress"] > 0 else None for a in self.atoms]
@@ -136,14 +140,14 @@ class _Residuals:
             res = eng.calculate(a)
             n = self.n[k]
             de = (res["energy"] - self.e_ref[k]) / n
-            r[row] = self.we * de
+            r[row] = self.we * de * n / self.escale[k]
             sq["e"] += de * de
             if jacobian:
                 counts = np.array([np.count_nonzero(a.numbers == s) for s in m.species], dtype=float)
                 jac[row, :asm] = eng.mbd.values
                 jac[row, asm:asm + spc] = counts
                 jac[row, asm + spc:] = eng.mbd.dedcs.ravel()
-                jac[row] *= self.we / n
+                jac[row] *= self.we / self.escale[k]
             row += 1
             df = (res["forces"] - self.f_ref[k]).ravel()
             nf = df.size
@@ -156,7 +160,7 @@ class _Residuals:
             row += nf
             if self.s_ref[k] is not None:
                 ds = res["stress"] - self.s_ref[k]
-                scale = self.ws * self.vol[k] / n
+                scale = self.ws * self.vol[k] / self.escale[k]
                 r[row:row + 6] = scale * ds
                 sq["s"] += float(ds @ ds)
                 sq["ns"] += 6
@@ -295,7 +299,7 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
           init: MTPModel | None = None, weights: dict[str, float] | None = None, max_iter: int = 200,
           seed: int = 0, min_dist: float | None = None, pretrain_iter: int = 75,
           validation: Sequence[Atoms] | float | None = None, tol: float = 1e-5, patience: int = 15,
-          callback: Callable[[dict], None] | None = None) -> tuple[MTPModel, TrainingLog]:
+          callback: Callable[[dict], None] | None = None, weight_scaling: int = 1) -> tuple[MTPModel, TrainingLog]:
     """Fit an MTP to labelled ``atoms_list`` (energies, forces, stresses); returns (model, log).
 
     ``init`` continues from a potential (not modified; no pre-training then). ``validation`` is a
@@ -303,7 +307,10 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
     for early stopping: the parameters with the best validation loss are returned when it stops
     improving for ``patience`` iterations. Training also stops when the loss improves by less than
     ``tol`` (relative) for ``patience`` iterations. ``callback`` receives each iteration's record.
+    ``weight_scaling`` is MLIP's (0, 1 or 2): energy and virial residuals divided by N^(s/2).
     """
+    if weight_scaling not in (0, 1, 2):
+        raise InputError(f"weight_scaling {weight_scaling!r} must be 0, 1 or 2 (MLIP's convention)")
     species = list(species)
     _check(atoms_list, species)
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
@@ -325,8 +332,8 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
     model = _initial_model(atoms_list, species, level, cutoff, min_dist, init, rng)
     hist = TrainingLog()
     t0 = time.time()
-    res = _Residuals(model, atoms_list, w)
-    val = _Residuals(model, val_list, w) if val_list else None
+    res = _Residuals(model, atoms_list, w, weight_scaling)
+    val = _Residuals(model, val_list, w, weight_scaling) if val_list else None
     theta = np.array(model.parameters, dtype=float)
     n_lin = model.alpha_scalar_moments + model.species_count
     it = 0
