@@ -10,6 +10,10 @@ from pathlib import Path
 from seilearn.errors import InputError
 
 
+_SCHEDULE_HELP = ("a number, a linear ramp over the run like 300:600, or points VALUE@FRACTION like "
+                  "300@0,600@0.5,600@1 (VALUE@NSTEPstep for an absolute step)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from seilearn.cli import command_group
 
@@ -20,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Writes trajectory.extxyz, preselected.cfg and summary.json to --out.")
     _structure_args(e)
     e.add_argument("--steps", type=int, required=True)
-    e.add_argument("--temperature", type=float, required=True, help="K")
-    e.add_argument("--pressure", type=float, help="bar; NPT when given, else NVT")
+    e.add_argument("--temperature", required=True, help=f"K: {_SCHEDULE_HELP}")
+    e.add_argument("--pressure", help="bar, a number or a schedule like --temperature; NPT when given, else NVT")
     e.add_argument("--save", type=float, default=1.5, help="threshold_save (default 1.5)")
     e.add_argument("--break", dest="brk", type=float, default=5.5, help="threshold_break (default 5.5)")
     e.add_argument("--active-set", help=".almtp with the active set (default: the one stored in POT)")
@@ -38,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    "trajectory.extxyz (time in ps in info); re-running resumes from the checkpoint.")
     _structure_args(p)
     p.add_argument("--steps", type=int, required=True)
-    p.add_argument("--temperature", type=float, required=True, help="K")
-    p.add_argument("--pressure", type=float, default=1.0, help="bar (default 1)")
+    p.add_argument("--temperature", required=True, help=f"K: {_SCHEDULE_HELP}")
+    p.add_argument("--pressure", default="1", help="bar, a number or a schedule like --temperature (default 1)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--timestep", type=float, default=1.0, help="fs (default 1)")
     p.add_argument("--dump-every", type=int, default=1000)
@@ -74,6 +78,18 @@ def _structure_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("potential", help="potential .mtp or .almtp")
     p.add_argument("--supercell", help="repeat the structure, e.g. 2,2,2")
     p.add_argument("--species", help="comma-separated species of the MTP types")
+
+
+def _schedules(args: argparse.Namespace):
+    """--temperature and --pressure as schedules (pressure None when not given), checked against --steps."""
+    from seilearn.md.schedules import pressure_schedule, temperature_schedule
+
+    temperature = temperature_schedule(args.temperature, "--temperature")
+    pressure = pressure_schedule(args.pressure, "--pressure") if args.pressure is not None else None
+    for sched in (temperature, pressure):
+        if sched is not None:
+            sched.check(args.steps)
+    return temperature, pressure
 
 
 def load_structure(name: str, supercell: str | None = None, species=None):
@@ -114,6 +130,7 @@ def _explore(args: argparse.Namespace) -> int:
     from seilearn.selection.active_set import ActiveSet
     from seilearn.fileio import atomic_write
 
+    _schedules(args)  # a malformed schedule is reported before the potential is loaded
     pot, aset = load_potential(args.potential, args.species)
     if args.active_set:
         aset = ActiveSet.read(args.active_set, pot.species)
@@ -127,8 +144,9 @@ def _explore(args: argparse.Namespace) -> int:
     info = {"potential": Path(args.potential).name}
     if args.stage is not None:
         info["stage"] = args.stage
-    res = run_exploration(atoms, pot, aset, steps=args.steps, temperature=args.temperature,
-                          pressure_bar=args.pressure if args.pressure is not None else 1.0,
+    temperature, pressure = _schedules(args)
+    res = run_exploration(atoms, pot, aset, steps=args.steps, temperature=temperature,
+                          pressure_bar=pressure if pressure is not None else 1.0,
                           ensemble="npt" if args.pressure is not None else "nvt", timestep_fs=args.timestep,
                           grade_every=args.grade_every, threshold_save=args.save, threshold_break=args.brk,
                           seed=args.seed, frame_info=info, trajectory=out / "trajectory.extxyz")
@@ -146,11 +164,12 @@ def _produce(args: argparse.Namespace) -> int:
     from seilearn.fileio import atomic_write
     from seilearn.md.production import run_production
 
+    temperature, pressure = _schedules(args)
     pot, _ = load_potential(args.potential, args.species)
     atoms = load_structure(args.structure, args.supercell, pot.species)
     pot.check(atoms, args.structure)
-    res = run_production(atoms, pot, outdir=args.out, steps=args.steps, temperature=args.temperature,
-                         pressure_bar=args.pressure, timestep_fs=args.timestep, dump_every=args.dump_every,
+    res = run_production(atoms, pot, outdir=args.out, steps=args.steps, temperature=temperature,
+                         pressure_bar=pressure, timestep_fs=args.timestep, dump_every=args.dump_every,
                          seed=args.seed)
     with atomic_write(Path(args.out) / "summary.json") as fh:
         json.dump(res.summary(), fh, indent=1)

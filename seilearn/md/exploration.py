@@ -12,7 +12,9 @@ import numpy as np
 from ase import Atoms, units
 from ase.io import write
 
-from seilearn.md.integrators import init_velocities, make_dynamics, unphysical
+from seilearn.md.integrators import (MAX_DRIFT_EV_PER_ATOM, RETARGET_EVERY, DriftMonitor, init_velocities,
+                                     make_dynamics, unphysical)
+from seilearn.md.schedules import ScheduleLike, pressure_schedule, temperature_schedule
 
 STATUSES = ("completed", "stopped_at_break", "unphysical")
 # grade histogram bin edges: below/above the usual save (1.5) and break (2.5-5.5) thresholds; last bin open
@@ -33,6 +35,8 @@ class ExplorationResult:
     timestep_fs: float = 1.0
 
     timestep_history: list[dict[str, Any]] = field(default_factory=list)
+    temperature_schedule: str | None = None  # the targets over the run (K, bar), in schedules' syntax
+    pressure_schedule: str | None = None
 
     def histogram(self, edges: tuple[float, ...] = GRADE_BINS) -> dict[str, list]:
         """Counts of the grades in bins (the last bin is open-ended)."""
@@ -52,34 +56,52 @@ class ExplorationResult:
                 "grade_steps": list(self.grade_steps), "grade_histogram": self.histogram(),
                 "reason": self.reason, "md_wall_s": self.wall_s, "grading_s": self.grading_s,
                 "grading_fraction": self.grading_s / self.wall_s if self.wall_s else 0.0,
-                "timestep_fs": self.timestep_fs, "timestep_history": self.timestep_history}
+                "timestep_fs": self.timestep_fs, "timestep_history": self.timestep_history,
+                "temperature_schedule_K": self.temperature_schedule, "pressure_schedule_bar": self.pressure_schedule}
 
 
-def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *, steps: int, temperature: float,
-            pressure_bar: float = 1.0, ensemble: str = "npt", timestep_fs: float = 1.0, grade_every: int = 20,
-            threshold_save: float = 1.5, threshold_break: float = 5.5, seed: int = 0,
-            frame_info: dict[str, Any] | None = None, trajectory: str | Path | None = None,
-            traj_every: int | None = None) -> ExplorationResult:
+def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *, steps: int,
+            temperature: ScheduleLike, pressure_bar: ScheduleLike = 1.0, ensemble: str = "npt",
+            timestep_fs: float = 1.0, grade_every: int = 20, threshold_save: float = 1.5,
+            threshold_break: float = 5.5, seed: int = 0, frame_info: dict[str, Any] | None = None,
+            trajectory: str | Path | None = None, traj_every: int | None = None,
+            max_drift_ev_per_atom: float | None = MAX_DRIFT_EV_PER_ATOM,
+            retarget_every: int = RETARGET_EVERY) -> ExplorationResult:
     """Grade-monitored MD of ``atoms`` (copied) with ``calculator``; ``grader(atoms) -> gamma`` (or
     ``(gamma, per_atom)``), called every ``grade_every`` steps. Frames above ``threshold_save`` are kept
-    (``res.preselected``, with grade, step, temperature, pressure and ``frame_info`` such as stage and
-    potential id in ``info``); a grade above ``threshold_break`` stops the run (``stopped_at_break``).
-    ``trajectory``: extxyz written every ``traj_every`` steps (default ``grade_every``)."""
+    (``res.preselected``, with grade, step, target temperature and pressure at that step and ``frame_info``
+    such as stage and potential id in ``info``); a grade above ``threshold_break`` stops the run
+    (``stopped_at_break``). ``trajectory``: extxyz written every ``traj_every`` steps (default ``grade_every``).
+
+    ``temperature`` (K) and ``pressure_bar``: a number or a schedule (``seilearn.md.schedules``, e.g. "300:600");
+    the thermostat/barostat targets follow it every ``retarget_every`` steps. At every grading step the
+    integrator's conserved energy is compared with its start: a drift above ``max_drift_ev_per_atom`` (None:
+    off) makes the state unphysical (``run_exploration`` then retries at half the timestep)."""
+    t_sched, p_sched = temperature_schedule(temperature), pressure_schedule(pressure_bar, "pressure_bar")
+    t_sched.check(steps)
+    p_sched.check(steps)
+    if retarget_every < 1:
+        raise ValueError(f"retarget_every {retarget_every!r} must be a positive number of steps")
     atoms = atoms.copy()
     atoms.calc = calculator
-    init_velocities(atoms, temperature, seed)
-    dyn = make_dynamics(atoms, ensemble, temperature, pressure_bar, timestep_fs)
+    init_velocities(atoms, t_sched.value(0, steps), seed)
+    dyn = make_dynamics(atoms, ensemble, t_sched.value(0, steps), p_sched.value(0, steps), timestep_fs)
     v0 = atoms.get_volume()
-    res = ExplorationResult(status="completed", steps_done=0, max_grade=0.0, timestep_fs=timestep_fs)
+    res = ExplorationResult(status="completed", steps_done=0, max_grade=0.0, timestep_fs=timestep_fs,
+                            temperature_schedule=str(t_sched), pressure_schedule=str(p_sched))
     t0 = time.time()
     why = unphysical(atoms, v0)
     if why:
         res.status, res.reason = "unphysical", f"initial structure: {why}"
         return res
+    monitor = DriftMonitor(dyn, max_drift_ev_per_atom)
+    scheduled = not (t_sched.is_constant and p_sched.is_constant)
     traj_every = traj_every or grade_every
     if trajectory is not None:
         Path(trajectory).unlink(missing_ok=True)
     for step in range(1, steps + 1):
+        if scheduled and (step - 1) % retarget_every == 0:
+            monitor.retarget(t_sched.value(step - 1, steps), p_sched.value(step - 1, steps))
         try:
             dyn.run(1)
         except Exception as exc:  # a neighbour list or calculator refusing a NaN state: report, don't crash
@@ -94,7 +116,7 @@ def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *
             write(trajectory, snap, format="extxyz", append=True)
         if step % grade_every and step != steps:
             continue
-        why = unphysical(atoms, v0)
+        why = unphysical(atoms, v0) or monitor.check()
         if why:
             res.status, res.reason = "unphysical", why
             break
@@ -112,8 +134,9 @@ def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *
             frame.calc = None
             frame.info.pop("mlip_features", None)  # the input file's features (e.g. EFS_by) are not this frame's
             frame.info.update({**(frame_info or {}), "grade": gamma, "md_step": step,
-                               "time_fs": step * timestep_fs, "temperature_K": temperature,
-                               "pressure_bar": pressure_bar, "temperature_inst_K": float(atoms.get_temperature())})
+                               "time_fs": step * timestep_fs, "temperature_K": t_sched.value(step, steps),
+                               "pressure_bar": p_sched.value(step, steps),
+                               "temperature_inst_K": float(atoms.get_temperature())})
             stress = (atoms.calc.results.get("stress") if atoms.calc is not None else None)
             if stress is not None:  # instantaneous pressure, kinetic part included (bar)
                 p_gpa = -np.trace(atoms.get_stress(voigt=False, include_ideal_gas=True)) / 3 / units.GPa
@@ -126,14 +149,16 @@ def explore(atoms: Atoms, calculator, grader: Callable[[Atoms], float] | None, *
     return res
 
 
-def run_exploration(atoms: Atoms, potential, active_set, *, steps: int, temperature: float, pressure_bar: float = 1.0,
-                    ensemble: str = "npt", timestep_fs: float = 1.0, grade_every: int = 20,
-                    threshold_save: float = 1.5, threshold_break: float = 5.5, seed: int = 0,
+def run_exploration(atoms: Atoms, potential, active_set, *, steps: int, temperature: ScheduleLike,
+                    pressure_bar: ScheduleLike = 1.0, ensemble: str = "npt", timestep_fs: float = 1.0,
+                    grade_every: int = 20, threshold_save: float = 1.5, threshold_break: float = 5.5, seed: int = 0,
                     mode: str = "nbh", frame_info: dict[str, Any] | None = None,
-                    trajectory: str | Path | None = None, min_timestep_fs: float = 0.25) -> ExplorationResult:
+                    trajectory: str | Path | None = None, min_timestep_fs: float = 0.25,
+                    max_drift_ev_per_atom: float | None = MAX_DRIFT_EV_PER_ATOM) -> ExplorationResult:
     """``explore`` with a seilearn Potential and ActiveSet (``mode`` is the active set's own). A run that
-    goes unphysical before any grade flagged it is retried at half the timestep, down to
-    ``min_timestep_fs``; the attempts are recorded in ``timestep_history``."""
+    goes unphysical (including a conserved-energy drift above ``max_drift_ev_per_atom``) before any grade
+    flagged it is retried at half the timestep, down to ``min_timestep_fs``; the attempts are recorded in
+    ``timestep_history``. ``temperature``/``pressure_bar``: numbers or schedules, as in ``explore``."""
     def grader(a: Atoms) -> float:
         return active_set.grade(potential, a)[0]
 
@@ -143,7 +168,7 @@ def run_exploration(atoms: Atoms, potential, active_set, *, steps: int, temperat
         res = explore(atoms, potential.calculator(), grader, steps=steps, temperature=temperature,
                       pressure_bar=pressure_bar, ensemble=ensemble, timestep_fs=dt, grade_every=grade_every,
                       threshold_save=threshold_save, threshold_break=threshold_break, seed=seed,
-                      frame_info=frame_info, trajectory=trajectory)
+                      frame_info=frame_info, trajectory=trajectory, max_drift_ev_per_atom=max_drift_ev_per_atom)
         history.append({"timestep_fs": dt, "status": res.status, "steps_done": res.steps_done, "reason": res.reason})
         # a blow-up far past the break threshold is the potential's extrapolation, which the break catches;
         # only retry when no grade flagged it first (and not when the start itself is unphysical)

@@ -58,3 +58,31 @@ def test_produce_and_decks(tmp_path, golden):
     run_sh = (tmp_path / "decks" / runs[0] / "run.sh").read_text()
     assert "srun -n 64 lmp -in in.lammps" in run_sh
     assert (tmp_path / "decks" / runs[0] / "mlip.ini").exists()
+
+
+def test_explore_and_produce_accept_schedules(tmp_path, golden):
+    d = golden / "04.calculate_grade"
+    r = _cli("explore", d / "train.cfg", d / "pot.almtp", "--steps", 20, "--temperature", "300:600", "--pressure",
+             "1:1000", "--grade-every", 5, "--save", 1.0001, "--break", 1e9, "--out", tmp_path / "ex", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "ex" / "summary.json").read_text())
+    assert summary["temperature_schedule_K"] == "300@0,600@1" and summary["pressure_schedule_bar"] == "1@0,1000@1"
+    text = (tmp_path / "ex" / "preselected.cfg").read_text()
+    assert "Feature   temperature_K\t375" in text and "Feature   pressure_bar\t250.75" in text  # step 5 of 20
+    r = _cli("md", "produce", d / "train.cfg", d / "pot.almtp", "--steps", 20, "--temperature", "300@0,400@1",
+             "--pressure", "1:1001", "--dump-every", 10, "--out", tmp_path / "prod", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    frames = read(tmp_path / "prod" / "trajectory.extxyz", index=":")
+    assert [f.info["temperature_K"] for f in frames] == [300, 350, 400]
+    assert [f.info["pressure_bar"] for f in frames] == [1, 501, 1001]
+
+
+def test_a_bad_schedule_is_a_one_line_error(tmp_path, golden):
+    d = golden / "04.calculate_grade"
+    r = _cli("explore", d / "train.cfg", d / "pot.almtp", "--steps", 20, "--temperature", "300:hot",
+             "--out", tmp_path / "ex", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--temperature '300:hot'" in r.stderr and "300@0,600@0.5,600@1" in r.stderr
+    r = _cli("md", "produce", d / "train.cfg", d / "pot.almtp", "--steps", 20, "--temperature", 300,
+             "--pressure", "1@0,1000@50step", "--out", tmp_path / "prod", cwd=tmp_path)
+    assert r.returncode == 2 and "after the last step (20)" in r.stderr and "Traceback" not in r.stderr
