@@ -130,7 +130,7 @@ def _explore(args: argparse.Namespace) -> int:
     from seilearn.selection.active_set import ActiveSet
     from seilearn.fileio import atomic_write
 
-    _schedules(args)  # a malformed schedule is reported before the potential is loaded
+    temperature, pressure = _schedules(args)  # a malformed schedule is reported before the potential is loaded
     pot, aset = load_potential(args.potential, args.species)
     if args.active_set:
         aset = ActiveSet.read(args.active_set, pot.species)
@@ -144,7 +144,6 @@ def _explore(args: argparse.Namespace) -> int:
     info = {"potential": Path(args.potential).name}
     if args.stage is not None:
         info["stage"] = args.stage
-    temperature, pressure = _schedules(args)
     res = run_exploration(atoms, pot, aset, steps=args.steps, temperature=temperature,
                           pressure_bar=pressure if pressure is not None else 1.0,
                           ensemble="npt" if args.pressure is not None else "nvt", timestep_fs=args.timestep,

@@ -14,6 +14,7 @@ from seilearn.errors import InputError
 from seilearn.mtp.mtpfile import read_mtp, to_text
 from seilearn.mtp.potential import MTPCalculator, Potential
 from seilearn.mtp.templates import MAX_LEVEL, make_template
+from tests.selection.helpers import random_potential
 
 # MLIP-3's MTP_templates/<level>.almtp: (alpha_scalar_moments, radial_funcs_count)
 MLIP_SIZES = {6: (5, 2), 8: (9, 2), 10: (16, 3), 12: (29, 3), 14: (52, 4), 16: (92, 4), 18: (163, 5),
@@ -160,16 +161,10 @@ def test_template_rejects_unsupported_levels():
 
 # ---- the engine evaluates the generated templates --------------------------------------------------------
 
-def _random_potential(level: int, species: list[str], seed: int = 0, min_dist: float = 1.6,
-                      max_dist: float = 5.0) -> Potential:
-    rng = np.random.default_rng(seed)
-    model = make_template(level, len(species), min_dist, max_dist)
-    s, r, b = model.species_count, model.radial_funcs_count, model.radial_basis.size
-    model.radial_coeffs = rng.normal(0.0, 0.5, size=(s, s, r, b))
-    model.species_coeffs = rng.normal(-2.0, 0.5, size=s)
-    model.moment_coeffs = rng.normal(0.0, 0.5, size=model.alpha_scalar_moments) * 1e-3
-    model.scaling = 1.0 / (max_dist - min_dist) ** 2
-    return Potential(model, list(species))
+def _random_potential(level: int, species: list[str], seed: int = 0) -> Potential:
+    pot = random_potential(species, level=level, seed=seed)
+    pot.model.moment_coeffs = pot.model.moment_coeffs * 1e-3  # keep high-level energies moderate
+    return pot
 
 
 def _cell(species: list[str], seed: int = 1) -> Atoms:
