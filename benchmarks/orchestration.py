@@ -27,7 +27,7 @@ def main() -> None:
         os.environ.pop("SEILEARN_MONGODB_URI", None)
         from seilearn.config import load_settings
         from seilearn.store import get_launchpad, server
-        from workflows.run import run_campaign
+        from seilearn.workflows.run import run_campaign
 
         settings = load_settings()
         t0 = time.time()

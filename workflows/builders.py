@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from fireworks import Firework, Workflow
 
-from workflows.spec import CampaignSpec
+from seilearn.workflows.spec import CampaignSpec
 
 
 def _fw(task: Any, campaign_id: str, key: str, kind: str, category: str, name: str, priority: int = 0) -> Firework:
@@ -17,7 +17,7 @@ def _fw(task: Any, campaign_id: str, key: str, kind: str, category: str, name: s
 
 
 def seed_workflow(spec: CampaignSpec, campaign_id: str) -> Workflow:
-    from workflows.tasks.seed import SeedTask
+    from seilearn.workflows.tasks.seed import SeedTask
 
     fw = _fw(SeedTask(campaign_id=campaign_id), campaign_id, "seed", "seed", spec.queues["train"], "seed set")
     return Workflow([fw], name=f"seilearn {campaign_id}", metadata={"seilearn_campaign": campaign_id})
@@ -25,7 +25,7 @@ def seed_workflow(spec: CampaignSpec, campaign_id: str) -> Workflow:
 
 def label_then(spec: CampaignSpec, campaign_id: str, config_ids: list[str], tag: str, then: Firework) -> Workflow:
     """Labelling fireworks (batched, in parallel) followed by ``then``."""
-    from workflows.tasks.label import LabelTask
+    from seilearn.workflows.tasks.label import LabelTask
 
     size = spec.label_batch_size
     batches = [config_ids[i:i + size] for i in range(0, len(config_ids), size)]
@@ -36,7 +36,7 @@ def label_then(spec: CampaignSpec, campaign_id: str, config_ids: list[str], tag:
 
 
 def train_fw(spec: CampaignSpec, campaign_id: str, iteration: int, stage: int, parent: str | None) -> Firework:
-    from workflows.tasks.train import TrainTask
+    from seilearn.workflows.tasks.train import TrainTask
 
     return _fw(TrainTask(campaign_id=campaign_id, iteration=iteration, stage=stage, parent_potential_id=parent),
                campaign_id, f"train:{iteration}", "train", spec.queues["train"], f"train it{iteration}", 20)
@@ -57,8 +57,8 @@ def exploration_runs(spec: CampaignSpec) -> list[dict[str, Any]]:
 
 def iteration_workflow(spec: CampaignSpec, campaign_id: str, iteration: int, stage: int, potential_id: str) -> Workflow:
     """N exploration fireworks in parallel, then one selection over their pooled frames."""
-    from workflows.tasks.explore import ExploreTask
-    from workflows.tasks.select import SelectTask
+    from seilearn.workflows.tasks.explore import ExploreTask
+    from seilearn.workflows.tasks.select import SelectTask
 
     runs = exploration_runs(spec)
     run_ids = [f"{campaign_id}-it{iteration:03d}-x{j:02d}" for j in range(len(runs))]
@@ -75,7 +75,7 @@ def iteration_workflow(spec: CampaignSpec, campaign_id: str, iteration: int, sta
 
 def production_workflow(spec: CampaignSpec, campaign_id: str, potential_id: str) -> Workflow:
     """The production matrix (models x T x P x seeds), each run followed by its analysis, then a summary."""
-    from workflows.tasks.production import AnalyzeTask, ProductionTask, SummaryTask
+    from seilearn.workflows.tasks.production import AnalyzeTask, ProductionTask, SummaryTask
 
     prod = spec.production
     fws: list[Firework] = []

@@ -8,8 +8,8 @@ from seilearn.config import Settings
 from seilearn.errors import InputError, SeilearnError
 from seilearn.store import Store, get_launchpad
 from seilearn.store.store import now
-from workflows.builders import iteration_workflow, seed_workflow
-from workflows.spec import CampaignSpec
+from seilearn.workflows.builders import iteration_workflow, seed_workflow
+from seilearn.workflows.spec import CampaignSpec
 
 ACTIVE_FW_STATES = ["READY", "WAITING", "RESERVED", "RUNNING"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from seilearn.config import Settings, load_settings
 from seilearn.store import Store
-from workflows.spec import CampaignSpec
+from seilearn.workflows.spec import CampaignSpec
 
 
 @dataclass

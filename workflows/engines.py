@@ -16,7 +16,7 @@ import numpy as np
 from ase import Atoms
 from ase.io import read, write
 
-from workflows.spec import CampaignSpec
+from seilearn.workflows.spec import CampaignSpec
 
 _ENGINE_SECONDS = [0.0]
 

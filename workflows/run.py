@@ -10,9 +10,9 @@ from seilearn.config import load_settings
 
 def run_campaign(spec_path: str | Path, rockets: int = 2, poll_s: float = 5.0) -> int:
     """Run (or resume) the campaign of ``spec_path`` here; Ctrl-C stops it and the same call resumes it."""
-    from launchers.local import launch_local
-    from workflows.campaign import create_campaign, format_status, status
-    from workflows.spec import load_spec
+    from seilearn.launchers.local import launch_local
+    from seilearn.workflows.campaign import create_campaign, format_status, status
+    from seilearn.workflows.spec import load_spec
 
     settings = load_settings()
     spec = load_spec(spec_path)

@@ -38,8 +38,8 @@ def _settings():
 
 
 def _create(args: argparse.Namespace) -> int:
-    from workflows.campaign import create_campaign
-    from workflows.spec import load_spec
+    from seilearn.workflows.campaign import create_campaign
+    from seilearn.workflows.spec import load_spec
 
     spec = load_spec(args.spec)
     cid, created = create_campaign(_settings(), spec)
@@ -49,13 +49,13 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from workflows.run import run_campaign
+    from seilearn.workflows.run import run_campaign
 
     return run_campaign(args.spec, rockets=args.rockets)
 
 
 def _status(args: argparse.Namespace) -> int:
-    from workflows.campaign import format_status, status
+    from seilearn.workflows.campaign import format_status, status
 
     doc = status(_settings(), args.campaign_id)
     print(json.dumps(doc, indent=2, default=str) if args.json else format_status(doc))
@@ -63,21 +63,21 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _pause(args: argparse.Namespace) -> int:
-    from workflows.campaign import pause
+    from seilearn.workflows.campaign import pause
 
     print(f"paused {pause(_settings(), args.campaign_id)} fireworks of {args.campaign_id}; running ones finish")
     return 0
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from workflows.campaign import resume
+    from seilearn.workflows.campaign import resume
 
     print(f"resumed {resume(_settings(), args.campaign_id)} fireworks of {args.campaign_id}")
     return 0
 
 
 def _extend(args: argparse.Namespace) -> int:
-    from workflows.campaign import extend
+    from seilearn.workflows.campaign import extend
 
     print(extend(_settings(), args.campaign_id, args.iterations))
     return 0

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from launchers.local import counts, launch_local
+    from seilearn.launchers.local import counts, launch_local
     from seilearn.config import load_settings
     from seilearn.store import get_launchpad
 
@@ -36,7 +36,7 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _queue(args: argparse.Namespace) -> int:
-    from launchers.queue import submit
+    from seilearn.launchers.queue import submit
     from seilearn.config import load_settings
     from seilearn.store import get_launchpad
 

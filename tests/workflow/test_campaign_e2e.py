@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from seilearn.store import Store, get_launchpad
-from workflows.campaign import status
-from workflows.run import run_campaign
+from seilearn.workflows.campaign import status
+from seilearn.workflows.run import run_campaign
 
 SPEC = Path(__file__).with_name("tiny_campaign.yaml")
 

@@ -9,9 +9,9 @@ import pytest
 from seilearn.cli import main
 from seilearn.errors import SeilearnError
 from seilearn.store import Store, get_launchpad
-from workflows.campaign import create_campaign, pause, resume, status
-from workflows.spec import load_spec
-from workflows.tasks.select import decide
+from seilearn.workflows.campaign import create_campaign, pause, resume, status
+from seilearn.workflows.spec import load_spec
+from seilearn.workflows.tasks.select import decide
 
 SPEC = Path(__file__).with_name("tiny_campaign.yaml")
 

@@ -11,7 +11,7 @@ from collections import Counter
 
 from fireworks import Firework, ScriptTask
 
-from launchers.local import launch_local, live_rockets, recover_lost_runs
+from seilearn.launchers.local import launch_local, live_rockets, recover_lost_runs
 from seilearn.store import get_launchpad
 
 
@@ -36,7 +36,7 @@ def test_killed_rocket_is_recovered(settings, tmp_path):
                        spec={"_seilearn": {"campaign_id": "k"}}))
     env = {**os.environ, "SEILEARN_HOME": str(settings.home), "SEILEARN_MONGODB_URI": settings.mongodb_uri,
            "SEILEARN_DB_NAME": settings.db_name}
-    code = ("from launchers.local import launch_local; "
+    code = ("from seilearn.launchers.local import launch_local; "
             f"launch_local(1, campaign_id='k', workdir={str(tmp_path / 'l1')!r})")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
     deadline = time.time() + 60

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fireworks import Firework, ScriptTask
 
-from launchers.queue import TEMPLATES, our_jobs, submit
+from seilearn.launchers.queue import TEMPLATES, our_jobs, submit
 from seilearn.store import get_launchpad
 
 FAKE_SBATCH = """#!/bin/bash
@@ -104,7 +104,7 @@ def test_pbs_submission(settings, fake_queue, tmp_path):
 def test_every_template_loads():
     from fireworks import FWorker
 
-    from launchers.queue import load_qadapter
+    from seilearn.launchers.queue import load_qadapter
 
     for q in TEMPLATES.glob("qadapter_*.yaml"):
         qa = load_qadapter(q, TEMPLATES / "fworker_local.yaml")

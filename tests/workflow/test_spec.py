@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from seilearn.errors import InputError
-from workflows.spec import load_spec
+from seilearn.workflows.spec import load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "workflows" / "examples"
 

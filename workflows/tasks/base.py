@@ -11,8 +11,8 @@ from fireworks import FiretaskBase, FWAction, Workflow
 
 from seilearn.store import get_launchpad
 from seilearn.store.store import now
-from workflows.builders import keys_of
-from workflows.context import TaskContext, task_context
+from seilearn.workflows.builders import keys_of
+from seilearn.workflows.context import TaskContext, task_context
 
 log = logging.getLogger("seilearn.workflow")
 
@@ -22,7 +22,7 @@ class SeilearnTask(FiretaskBase):
     (total wall time and the part spent in science code: the rest is orchestration overhead)."""
 
     def run_task(self, fw_spec: dict) -> FWAction:
-        from workflows import engines
+        from seilearn.workflows import engines
 
         engines.take_engine_seconds()
         t0 = time.perf_counter()

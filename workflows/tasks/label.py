@@ -6,8 +6,8 @@ import time
 
 from fireworks import FWAction, explicit_serialize
 
-from workflows import engines
-from workflows.tasks.base import SeilearnTask, context_for, log
+from seilearn.workflows import engines
+from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
 
 
 @explicit_serialize

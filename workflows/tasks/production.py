@@ -5,8 +5,8 @@ from __future__ import annotations
 from fireworks import FWAction, explicit_serialize
 
 from seilearn.errors import SeilearnError
-from workflows import engines
-from workflows.tasks.base import SeilearnTask, context_for, log
+from seilearn.workflows import engines
+from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
 
 
 @explicit_serialize

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fireworks import FWAction, explicit_serialize
 
-from workflows import engines
-from workflows.builders import label_then, train_fw
-from workflows.tasks.base import SeilearnTask, context_for, log, spawn
+from seilearn.workflows import engines
+from seilearn.workflows.builders import label_then, train_fw
+from seilearn.workflows.tasks.base import SeilearnTask, context_for, log, spawn
 
 
 @explicit_serialize

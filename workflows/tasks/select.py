@@ -8,10 +8,10 @@ from typing import Any
 from fireworks import FWAction, explicit_serialize
 
 from seilearn.store.hashing import structure_hash
-from workflows import engines
-from workflows.builders import iteration_workflow, label_then, production_workflow, train_fw
-from workflows.tasks.base import SeilearnTask, context_for, log, record_iteration, spawn
-from workflows.tasks.train import training_pairs
+from seilearn.workflows import engines
+from seilearn.workflows.builders import iteration_workflow, label_then, production_workflow, train_fw
+from seilearn.workflows.tasks.base import SeilearnTask, context_for, log, record_iteration, spawn
+from seilearn.workflows.tasks.train import training_pairs
 
 
 def decide(history: list[dict[str, Any]], iteration: int, stage: int, n_selected: int, n_stages: int,

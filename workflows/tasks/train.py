@@ -5,9 +5,9 @@ from __future__ import annotations
 from fireworks import FWAction, explicit_serialize
 
 from seilearn.store.store import latest_ok_label
-from workflows import engines
-from workflows.builders import iteration_workflow
-from workflows.tasks.base import SeilearnTask, context_for, log, record_iteration, spawn
+from seilearn.workflows import engines
+from seilearn.workflows.builders import iteration_workflow
+from seilearn.workflows.tasks.base import SeilearnTask, context_for, log, record_iteration, spawn
 
 
 def training_pairs(ctx) -> list[tuple[str, str]]:

@@ -1,0 +1,17 @@
+"""Package layout: workflows/ and launchers/ install as seilearn.workflows and seilearn.launchers.
+
+The repository keeps them as top-level folders, but a site-packages install must not claim the generic
+top-level names ``workflows`` and ``launchers``. Metadata lives in pyproject.toml.
+"""
+
+from setuptools import find_packages, setup
+
+MAPPED = ("workflows", "launchers")
+packages = find_packages(include=["seilearn", "seilearn.*"])
+for folder in MAPPED:
+    packages += [f"seilearn.{p}" for p in find_packages(include=[folder, f"{folder}.*"])]
+
+setup(
+    packages=packages,
+    package_dir={"seilearn": "seilearn", **{f"seilearn.{f}": f for f in MAPPED}},
+)
