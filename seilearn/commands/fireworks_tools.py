@@ -8,7 +8,11 @@ The stock scripts build a stock LaunchPad, whose id allocation is unsafe on Seca
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,19 +27,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def launchpad_file() -> str:
-    """Write the launchpad YAML of the current settings (no secrets on a shared disk: 0600)."""
-    import os
+    """The launchpad YAML of the current settings, written only when its content changes.
 
+    Queue jobs start together: a file truncated and rewritten by every command was read empty by its
+    neighbours. The file is replaced atomically (private temp file + rename) and left alone when equal.
+    """
     from seilearn.config import load_settings
     from seilearn.store import get_launchpad
 
     s = load_settings()
-    lp = get_launchpad(s)
     path = s.home / "my_launchpad.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # create private before writing
-    lp.to_file(str(path))
+    write_private_if_changed(path, get_launchpad(s).to_format("yaml"))
     return str(path)
+
+
+def write_private_if_changed(path: Path, text: str) -> bool:
+    """Atomically replace ``path`` (mode 0600: it may hold a password) unless it already holds ``text``."""
+    try:
+        if path.read_text() == text:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return True
 
 
 def patch_fireworks_launchpad() -> None:
