@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from seilearn.errors import ConfigError
+from seilearn.errors import ConfigError, InputError
+from seilearn.yamlsafe import load_yaml
 
 _DB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 
@@ -46,6 +45,16 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ConfigError naming the bad key and the fix."""
+        for name in ("db_port", "webgui_port"):
+            value = getattr(self, name)
+            # a YAML file can give 5000.5, .nan, true or a list; only a whole number is a port
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name}={str(value)[:40]!r} must be a whole number (a TCP port)")
+        for name in ("mongodb_uri", "db_name", "webgui_host", "webgui_user", "webgui_password"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                shown = "****" if name == "webgui_password" else str(value)[:40]
+                raise ConfigError(f"{name}={shown!r} must be text; quote it in the settings file")
         if self.mongodb_uri is not None and not str(self.mongodb_uri).startswith(("mongodb://", "mongodb+srv://")):
             raise ConfigError(
                 f"mongodb_uri={mask_uri(str(self.mongodb_uri))!r} is not a MongoDB URI; "
@@ -93,9 +102,10 @@ def load_settings(path: str | os.PathLike | None = None, **overrides: object) ->
             raise ConfigError(f"settings file {cfg_path} does not exist; create it or unset SEILEARN_CONFIG")
     if cfg_path.is_file():
         try:
-            data = yaml.safe_load(cfg_path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"settings file {cfg_path} is not valid YAML: {exc}") from exc
+            data = load_yaml(cfg_path.read_text(), f"settings file {cfg_path}") or {}
+        except (InputError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(exc) if isinstance(exc, InputError) else
+                              f"settings file {cfg_path} is not UTF-8 text; rewrite it as key: value lines") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"settings file {cfg_path} must be a mapping of key: value")
         unknown = sorted(set(data) - set(names))
