@@ -18,8 +18,8 @@ def check_runnable(spec: CampaignSpec) -> None:
     """What must hold on this machine before anything is submitted (the labeller's software, seed file)."""
     from pathlib import Path
 
-    if spec.seed_set.get("file") and not Path(spec.seed_set["file"]).is_file():
-        raise InputError(f"seed_set.file: {spec.seed_set['file']} does not exist")
+    if spec.seed_set.file and not Path(spec.seed_set.file).is_file():
+        raise InputError(f"seed_set.file: {spec.seed_set.file} does not exist")
     for i, task in enumerate(spec.exploration):
         if task.structure.startswith("file:") and not Path(task.structure[5:]).is_file():
             raise InputError(f"exploration[{i}].structure: {task.structure[5:]} does not exist")
@@ -42,7 +42,7 @@ def create_campaign(settings: Settings, spec: CampaignSpec, *, resume: bool = Tr
         if lp.fireworks.count_documents({"spec._seilearn.campaign_id": cid}, limit=1):
             return cid, False
     store.record_campaign(cid, name=spec.name, spec=spec.to_dict(), state="created", stage=0, iteration=0,
-                          thresholds=spec.thresholds, history=[], created=now())
+                          thresholds=spec.thresholds.to_dict(), history=[], created=now())
     lp.add_wf(seed_workflow(spec, cid))
     return cid, True
 
@@ -75,19 +75,26 @@ def format_status(doc: dict[str, Any]) -> str:
     stage = doc.get("stage", 0)
     lines = [f"campaign {doc['campaign_id']}: {doc.get('state')}",
              f"  stage {stage + 1}/{len(breaks)}: break threshold {breaks[stage] if stage < len(breaks) else '-'}, "
-             f"save {spec.get('thresholds', {}).get('save')}; iteration {doc.get('iteration')}",
+             f"save {spec.get('thresholds', {}).get('save')}; iteration {doc.get('iteration')}"
+             + (f"; ladder rung {doc.get('rung')}" if doc.get("rung") else ""),
              f"  training set: {doc.get('n_labelled')} labelled of {doc.get('n_configurations')} configurations",
              "  fireworks: " + (", ".join(f"{k} {v}" for k, v in sorted(doc.get("fireworks", {}).items())) or "none")]
     hist = sorted(doc.get("history", []), key=lambda h: h["iteration"])
     if hist:
-        lines.append(f"  {'it':>3} {'stage':>5} {'break':>6} {'train':>6} {'presel':>7} {'unique':>7} {'select':>7}"
-                     f"  {'E rmse':>7} {'F rmse':>7}  decision")
+        lines.append(f"  {'it':>3} {'stage':>5} {'break':>6} {'rung':>4} {'steps':>9} {'train':>6} {'presel':>7} "
+                     f"{'unique':>7} {'select':>7}  {'E rmse':>7} {'F rmse':>7}  decision")
         for h in hist:
             m = h.get("metrics") or {}
             e, f = m.get("rmse_energy_mev_atom"), m.get("rmse_forces_mev_a")
+            steps = "/".join(str(s) for s in h.get("steps") or []) or "-"
             lines.append(f"  {h['iteration']:>3} {h.get('stage', 0) + 1:>5} {_fmt(h.get('threshold_break')):>6} "
+                         f"{h.get('rung') or 0:>4} {steps:>9} "
                          f"{_fmt(h.get('n_train')):>6} {_fmt(h.get('n_preselected')):>7} {_fmt(h.get('n_unique')):>7} "
                          f"{_fmt(h.get('n_selected')):>7}  {_fmt(e):>7} {_fmt(f):>7}  {h.get('decision', '')}")
+    for r in doc.get("ladder") or []:
+        lines.append(f"  ladder rung {r['rung']}/{r.get('top_rung')}: {'/'.join(map(str, r.get('steps') or []))} steps, "
+                     f"{len(r.get('conditions') or [])} conditions ({'; '.join(r.get('conditions') or [])}), "
+                     f"{r.get('n_selected', 0)} selected over iterations {r.get('iterations')}")
     conv = doc.get("convergence")
     if conv:
         lines.append(f"  convergence: {'converged' if conv.get('converged') else 'not converged'} — "
@@ -146,7 +153,7 @@ def extend(settings: Settings, campaign_id: str, iterations: int) -> str:
     if not pid:
         raise SeilearnError(f"campaign {campaign_id} has no trained potential yet; nothing to extend")
     it = int(doc.get("iteration", 0)) + 1
-    stage = int(doc.get("stage", 0))
-    lp.add_wf(iteration_workflow(spec, campaign_id, it, stage, pid))
+    stage, rung = int(doc.get("stage", 0)), int(doc.get("rung", 0))
+    lp.add_wf(iteration_workflow(spec, campaign_id, it, stage, pid, rung))
     store.record_campaign(campaign_id, state="running", iteration=it)
     return f"added exploration iteration {it} at stage {stage + 1} with {pid}; max_iterations {spec.max_iterations}"

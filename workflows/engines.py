@@ -16,7 +16,7 @@ import numpy as np
 from ase import Atoms
 from ase.io import read, write
 
-from seilearn.workflows.spec import CampaignSpec
+from seilearn.workflows.spec import CampaignSpec, ExplorationRun, ProductionRun
 
 _ENGINE_SECONDS = [0.0]
 
@@ -49,11 +49,11 @@ def take_engine_seconds() -> float:
 def seed_structures(spec: CampaignSpec) -> list[Atoms]:
     """The campaign's seed configurations: imported from a file or generated reproducibly."""
     seed = spec.seed_set
-    if seed.get("file"):
-        return _read_any(seed["file"], spec.elements)
+    if seed.file:
+        return _read_any(seed.file, spec.elements)
     from seilearn.structures import seed_set
 
-    return seed_set(n=int(seed["n"]), seed=int(seed.get("seed", 0)), max_atoms=int(seed.get("max_atoms", 64)))
+    return seed_set(n=seed.n, seed=seed.seed, max_atoms=seed.max_atoms)
 
 
 def structure(name: str, supercell: list[int] | None = None, elements: list[str] | None = None) -> Atoms:
@@ -85,7 +85,7 @@ def _read_any(path: str, species: list[str] | None) -> list[Atoms]:
 def labeller(spec: CampaignSpec):
     from seilearn.labelling import get_labeller
 
-    return get_labeller(spec.labeller["name"], **spec.labeller.get("settings", {}))
+    return get_labeller(spec.labeller.name, **spec.labeller.settings)
 
 
 @timed
@@ -102,16 +102,18 @@ def labeller_record(lab) -> dict[str, Any]:
 # -- training and active set -----------------------------------------------------------------------
 
 def training_settings(spec: CampaignSpec) -> dict[str, Any]:
-    return {k: v for k, v in spec.mtp.items()}
+    return spec.mtp.to_dict()
 
 
-def _train_kwargs(spec: CampaignSpec, seed: int) -> dict[str, Any]:
-    kw: dict[str, Any] = {"level": int(spec.mtp["level"]), "cutoff": float(spec.mtp["cutoff"]),
-                          "max_iter": int(spec.mtp.get("max_iter", 200)), "seed": int(spec.mtp.get("seed", 0)) + seed}
-    if "pretrain_iter" in spec.mtp:
-        kw["pretrain_iter"] = int(spec.mtp["pretrain_iter"])
-    if "min_dist" in spec.mtp:
-        kw["min_dist"] = float(spec.mtp["min_dist"])
+def train_kwargs(spec: CampaignSpec, seed: int) -> dict[str, Any]:
+    """Keyword arguments of ``seilearn.mtp.training.train`` for this spec (unset optional keys keep the
+    trainer's own defaults)."""
+    m = spec.mtp
+    kw: dict[str, Any] = {"level": m.level, "cutoff": m.cutoff, "max_iter": m.max_iter, "seed": m.seed + seed}
+    if m.pretrain_iter is not None:
+        kw["pretrain_iter"] = m.pretrain_iter
+    if m.min_dist is not None:
+        kw["min_dist"] = m.min_dist
     return kw
 
 
@@ -123,10 +125,10 @@ def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed
     from seilearn.mtp.training import train as mtp_train
 
     init = read_mtp(init_text) if init_text else None
-    kw = _train_kwargs(spec, seed)
+    kw = train_kwargs(spec, seed)
     model, log = mtp_train(atoms, spec.elements, init=init, **kw)
     metrics = _metrics(log)
-    folds = int(spec.mtp.get("cv_folds") or 0)
+    folds = spec.mtp.cv_folds
     if folds >= 2 and len(atoms) >= folds:
         from seilearn.mtp.crossval import cross_validate
 
@@ -150,7 +152,7 @@ def active_set(spec: CampaignSpec, mtp_text: str, atoms: list[Atoms]) -> bytes:
     """Build the MaxVol active set of the training set; returns the .almtp file bytes."""
     from seilearn.selection import build_active_set
 
-    aset = build_active_set(_potential(spec, mtp_text), atoms, mode=spec.selection["mode"])
+    aset = build_active_set(_potential(spec, mtp_text), atoms, mode=spec.selection.mode)
     return aset.to_bytes(mtp_text=mtp_text, species=spec.elements)
 
 
@@ -172,39 +174,46 @@ def select(spec: CampaignSpec, mtp_text: str, almtp: bytes, train_atoms: list[At
     """Indices of ``pool`` that D-optimality adds to the active set (MLIP's select_add)."""
     from seilearn.selection import select_add
 
-    return list(select_add(_potential(spec, mtp_text), train_atoms, pool, mode=spec.selection["mode"],
-                           limit=spec.selection.get("limit_per_iteration"),
+    return list(select_add(_potential(spec, mtp_text), train_atoms, pool, mode=spec.selection.mode,
+                           limit=spec.selection.limit_per_iteration,
                            active_set=_active_set_from(almtp, spec.elements)))
 
 
 # -- exploration and production MD -----------------------------------------------------------------
 
 @timed
-def explore(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, almtp: bytes, *, save: float, brk: float,
+def explore(spec: CampaignSpec, run: ExplorationRun, mtp_text: str, almtp: bytes, *, save: float, brk: float,
             seed: int) -> tuple[dict[str, Any], list[Atoms]]:
     """Grade-monitored MD; returns (result fields for the run record, preselected frames)."""
     from seilearn.md.exploration import run_exploration
 
-    atoms = structure(run["structure"], run.get("supercell"), spec.elements)
+    if run.engine != "local":
+        from seilearn.errors import InputError
+
+        raise InputError(f"exploration engine {run.engine!r} is not available in this version; use engine: local")
+    atoms = structure(run.structure, run.supercell, spec.elements)
     pot = _potential(spec, mtp_text)
-    res = run_exploration(atoms, pot, _active_set_from(almtp, spec.elements), steps=int(run["steps"]),
-                          temperature=float(run["temperature_K"]), pressure_bar=float(run["pressure_bar"]),
-                          ensemble=run.get("ensemble", "npt"), timestep_fs=float(run.get("timestep_fs", 1.0)),
-                          grade_every=int(run.get("grade_every") or 20), threshold_save=save, threshold_break=brk,
-                          seed=seed, mode=spec.selection["mode"])
+    res = run_exploration(atoms, pot, _active_set_from(almtp, spec.elements), steps=run.steps,
+                          temperature=run.temperature_K, pressure_bar=run.pressure_bar,
+                          ensemble=run.ensemble, timestep_fs=run.timestep_fs,
+                          grade_every=run.grade_every, threshold_save=save, threshold_break=brk,
+                          seed=seed, mode=spec.selection.mode)
     frames = list(res.preselected)
     return res.summary(), frames
 
 
 @timed
-def produce(spec: CampaignSpec, run: dict[str, Any], mtp_text: str, outdir: Path) -> dict[str, Any]:
+def produce(spec: CampaignSpec, run: ProductionRun, mtp_text: str, outdir: Path) -> dict[str, Any]:
     from seilearn.md.production import run_production
 
-    atoms = structure(f"interface-{run['model']}", None, spec.elements)
-    res = run_production(atoms, _potential(spec, mtp_text), outdir=outdir, steps=int(run["steps"]),
-                         temperature=float(run["temperature_K"]), pressure_bar=float(run["pressure_bar"]),
-                         timestep_fs=float(run["timestep_fs"]), dump_every=int(run["dump_every"]),
-                         seed=int(run["seed"]))
+    if run.engine != "local":
+        from seilearn.errors import InputError
+
+        raise InputError(f"production engine {run.engine!r} is not available in this version; use engine: local")
+    atoms = structure(f"interface-{run.model}", None, spec.elements)
+    res = run_production(atoms, _potential(spec, mtp_text), outdir=outdir, steps=run.steps,
+                         temperature=run.temperature_K, pressure_bar=run.pressure_bar,
+                         timestep_fs=run.timestep_fs, dump_every=run.dump_every, seed=run.seed)
     return res.summary()
 
 

@@ -1,80 +1,418 @@
 """Campaign specification: a YAML file validated before anything is submitted.
 
-Every error names the offending key (``exploration[1].temperatures``) and what to write instead.
+Each section is a typed dataclass whose fields carry their defaults and their checks in one place; the
+same objects travel from the validator to the FireTasks and the engines (``to_dict``/``from_dict`` where
+they pass through FireWorks or MongoDB). Every error names the offending key
+(``exploration[1].temperatures``) and what to write instead.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
-from ase.data import atomic_numbers
+from typing import Any, Callable
 
 from seilearn.errors import InputError
+from seilearn.selection.schedule import ExplorationLadder, ThresholdSchedule
 
-KNOWN_LABELLERS = ("chgnet", "vasp", "gpaw")
+KNOWN_LABELLERS = ("chgnet", "vasp", "atomate2-vasp", "gpaw")
 KNOWN_STRUCTURES = ("interface-mini", "interface-I", "interface-II", "lpsc", "li", "li2s", "li3p", "licl",
                     "antifluorite")
 QUEUE_CATEGORIES = ("explore", "dft", "train", "production")
-REQUIRED_LABELLER_SETTINGS = {"vasp": ("command", "pp_path"), "gpaw": (), "chgnet": ()}
+REQUIRED_LABELLER_SETTINGS = {"vasp": ("command", "pp_path"), "atomate2-vasp": (), "gpaw": (), "chgnet": ()}
+# Largest configuration each labeller is given whole; larger frames are cut into neighbourhoods first.
+# DFT handles a few hundred atoms; CHGNet could label thousands, but the reference labeller stands in for DFT,
+# so its training data should have the shape DFT's would (the 248-atom demo interface is labelled whole).
+DEFAULT_MAX_ATOMS = {"vasp": 200, "atomate2-vasp": 200, "gpaw": 100, "chgnet": 300}
+ENGINES = ("local", "lammps")
+
+Check = Callable[[str, Any], Any]
 
 
-@dataclass
-class ExplorationTask:
-    """One exploration entry: a structure run at every temperature x pressure combination."""
+# -- field checks: each takes (key, value) and returns the normalised value or raises naming the key ------
 
-    structure: str
-    temperatures: list[float]
-    pressures_bar: list[float] = field(default_factory=lambda: [1.0])
-    steps: int = 1000
-    timestep_fs: float = 1.0
-    grade_every: int = 20
-    ensemble: str = "npt"
-    supercell: list[int] | None = None
+def _fail(key: str, problem: str) -> InputError:
+    return InputError(f"{key}: {problem}")
 
 
-@dataclass
-class ProductionSpec:
-    """The production matrix: models x temperatures x pressures x seeds."""
-
-    models: list[str] = field(default_factory=lambda: ["mini"])
-    temperatures: list[float] = field(default_factory=lambda: [300.0, 350.0, 400.0])
-    pressures_bar: list[float] = field(default_factory=lambda: [1.0, 1000.0])
-    seeds: list[int] = field(default_factory=lambda: [1, 2])
-    steps: int = 10_000_000
-    timestep_fs: float = 1.0
-    dump_every: int = 1000
-    engine: str = "local"  # local (ASE) or lammps (input decks for clusters)
-    analyze: bool = True
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-@dataclass
-class CampaignSpec:
-    """A whole active-learning campaign (see workflows/examples/*.yaml)."""
+def integer(lo: int | None = None, hi: int | None = None) -> Check:
+    def check(key: str, v: Any) -> int:
+        if not isinstance(v, int) or isinstance(v, bool) or (lo is not None and v < lo) or (hi is not None and v > hi):
+            bounds = f" from {lo}" if lo is not None else ""
+            bounds += f" to {hi}" if hi is not None else ""
+            raise _fail(key, f"{v!r} must be an integer{bounds}")
+        return v
+    return check
 
-    name: str
-    elements: list[str]
-    labeller: dict[str, Any]
-    seed_set: dict[str, Any]
-    exploration: list[ExplorationTask]
-    mtp: dict[str, Any] = field(default_factory=lambda: {"level": 8, "cutoff": 5.0})
-    thresholds: dict[str, Any] = field(default_factory=lambda: {"save": 1.5, "breaks": [5.5, 4.5, 3.5, 2.5],
-                                                                 "converge_after": 1})
-    selection: dict[str, Any] = field(default_factory=lambda: {"mode": "nbh", "limit_per_iteration": None})
-    production: ProductionSpec | None = None
-    queues: dict[str, str] = field(default_factory=lambda: {c: c for c in QUEUE_CATEGORIES})
-    max_iterations: int = 40
-    label_batch_size: int = 10
+
+def number(lo: float | None = None, hi: float | None = None, *, above: float | None = None) -> Check:
+    def check(key: str, v: Any) -> float:
+        if not _is_number(v) or not math.isfinite(v):
+            raise _fail(key, f"{v!r} must be a finite number")
+        if (lo is not None and v < lo) or (hi is not None and v > hi) or (above is not None and v <= above):
+            rng = f">= {lo}" if lo is not None else (f"> {above}" if above is not None else "")
+            rng += f" and <= {hi}" if hi is not None else ""
+            raise _fail(key, f"{v!r} must be {rng}")
+        return float(v)
+    return check
+
+
+def numbers(positive: bool = True) -> Check:
+    def check(key: str, v: Any) -> list[float]:
+        if _is_number(v):
+            v = [v]
+        if not isinstance(v, list) or not v:
+            raise _fail(key, "must be a non-empty list of numbers")
+        out = []
+        for x in v:
+            if not _is_number(x) or not math.isfinite(x) or (positive and x <= 0):
+                raise _fail(key, f"{x!r} is not a finite {'positive ' if positive else ''}number")
+            out.append(float(x))
+        return out
+    return check
+
+
+def integers(lo: int = 1) -> Check:
+    def check(key: str, v: Any) -> list[int]:
+        if not isinstance(v, list) or not v or any(not isinstance(x, int) or isinstance(x, bool) or x < lo for x in v):
+            raise _fail(key, f"{v!r} must be a non-empty list of integers >= {lo}")
+        return list(v)
+    return check
+
+
+def choice(*options: str) -> Check:
+    def check(key: str, v: Any) -> str:
+        if v not in options:
+            raise _fail(key, f"{v!r} must be one of {', '.join(options)}")
+        return v
+    return check
+
+
+def boolean(key: str, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise _fail(key, f"{v!r} must be true or false")
+    return v
+
+
+def optional(inner: Check) -> Check:
+    def check(key: str, v: Any) -> Any:
+        return None if v is None else inner(key, v)
+    return check
+
+
+def mapping(key: str, v: Any) -> dict:
+    if not isinstance(v, dict):
+        raise _fail(key, "must be a mapping")
+    return dict(v)
+
+
+def spec_field(default: Any = dataclasses.MISSING, check: Check | None = None, *, factory: Any = None,
+               doc: str = "") -> Any:
+    """A dataclass field with its check (and a one-line doc for error messages and the docs)."""
+    meta = {"check": check, "doc": doc}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def parse_section(cls: type, data: Any, key: str) -> Any:
+    """Build section ``cls`` from a mapping: unknown keys refused, every given value checked, defaults kept."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _fail(key, "must be a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+
+    def sub(name: str) -> str:
+        return f"{key}.{name}" if key else name
+
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        hint = getattr(cls, "REJECTED", {}).get(unknown[0])
+        raise _fail(sub(unknown[0]), hint or f"unknown key; known: {', '.join(sorted(fields))}")
+    missing = [n for n, f in fields.items() if n not in data and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise _fail(sub(missing[0]), "missing (required)")
+    values = {}
+    for name, value in data.items():
+        check = fields[name].metadata.get("check")
+        values[name] = check(sub(name), value) if check else value
+    obj = cls(**values)
+    if hasattr(obj, "check"):
+        obj.check(key)
+    return obj
+
+
+class Section:
+    """Mixin: ``to_dict``/``from_dict`` for sections that travel through FireWorks specs and MongoDB."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], origin: str = "spec") -> "CampaignSpec":
-        return _parse(data, origin)
+    def from_dict(cls, data: dict[str, Any], key: str | None = None):
+        return parse_section(cls, data, key or cls.__name__)
+
+
+# -- sections -------------------------------------------------------------------------------------------
+
+@dataclass
+class LabellerSpec(Section):
+    """Which labeller and its settings (passed to ``seilearn.labelling.get_labeller``)."""
+
+    name: str = spec_field(check=choice(*KNOWN_LABELLERS), doc="chgnet, vasp, atomate2-vasp or gpaw")
+    settings: dict[str, Any] = spec_field(factory=dict, check=mapping, doc="the labeller's own settings")
+
+    def check(self, key: str) -> None:
+        for req in REQUIRED_LABELLER_SETTINGS[self.name]:
+            if req not in self.settings:
+                raise _fail(f"{key}.settings.{req}", f"missing; the {self.name} labeller needs it")
+
+
+@dataclass
+class LabellingSpec(Section):
+    """How configurations reach the labeller."""
+
+    max_atoms: int | None = spec_field(None, optional(integer(1)),
+                                       doc="frames above this size are cut into neighbourhoods first "
+                                           "(default per labeller)")
+    batch_size: int = spec_field(10, integer(1), doc="configurations per labelling firework")
+
+
+@dataclass
+class SeedSetSpec(Section):
+    """The initial training set: ``n`` generated configurations, or a file to import."""
+
+    REJECTED = {"md_snapshots": "not supported: seed MD snapshots are not generated; import them with "
+                                "seed_set.file (an extxyz/.cfg of AIMD frames) instead"}
+    n: int | None = spec_field(None, optional(integer(1)), doc="configurations to generate")
+    seed: int = spec_field(0, integer(0), doc="random seed of the generator")
+    max_atoms: int = spec_field(64, integer(2), doc="largest generated configuration")
+    file: str | None = spec_field(None, optional(lambda k, v: str(v)), doc="extxyz/.cfg to import instead")
+
+    def check(self, key: str) -> None:
+        if self.n is None and not self.file:
+            raise _fail(key, "must give n (configurations to generate) or file (an extxyz/.cfg to import)")
+
+
+@dataclass
+class CutWeights(Section):
+    """Training weights of neighbourhoods cut from large frames (core = within the MTP cutoff of the centre)."""
+
+    core: float = spec_field(1.0, number(0.0), doc="force weight of core atoms")
+    buffer: float = spec_field(1.0, number(0.0), doc="force weight of the atoms around the core")
+    energy: float = spec_field(1.0, number(0.0), doc="energy (and stress) weight of a cut configuration")
+
+
+@dataclass
+class MTPSpec(Section):
+    """The moment tensor potential and how it is (re)trained."""
+
+    REJECTED = {"radial_basis_size": "not configurable: the level templates fix it at MLIP's 8; remove the key"}
+    level: int = spec_field(8, integer(2, 28), doc="MTP level (even, 2..28)")
+    cutoff: float = spec_field(5.0, number(2.0, 10.0), doc="cutoff radius in A")
+    max_iter: int = spec_field(200, integer(1), doc="optimiser iterations per training")
+    seed: int = spec_field(0, integer(0), doc="random seed of the initial coefficients")
+    cv_folds: int = spec_field(0, integer(0), doc="k-fold cross-validation of each potential (0: off)")
+    min_dist: float | None = spec_field(None, optional(number(above=0.0)), doc="inner radius (default from data)")
+    pretrain_iter: int | None = spec_field(None, optional(integer(0)), doc="species-blind pre-training iterations")
+    retrain: str = spec_field("warm", choice("warm", "fresh"),
+                              doc="warm: continue from the parent potential; fresh: fit from scratch")
+    fresh_every: int = spec_field(0, integer(0), doc="with retrain: warm, a fresh fit every N iterations (0: never)")
+    cut_weights: CutWeights = spec_field(factory=CutWeights,
+                                         check=lambda k, v: parse_section(CutWeights, v, k),
+                                         doc="weights of cut neighbourhoods")
+
+    def check(self, key: str) -> None:
+        if self.level % 2:
+            raise _fail(f"{key}.level", f"{self.level!r} must be an even integer 2..28")
+        if self.cv_folds == 1:
+            raise _fail(f"{key}.cv_folds", "1 is not a cross-validation; use 0 (off) or >= 2")
+        if self.min_dist is not None and self.min_dist >= self.cutoff:
+            raise _fail(f"{key}.min_dist", f"{self.min_dist} must be below the cutoff {self.cutoff}")
+
+    def fresh_fit(self, iteration: int) -> bool:
+        """Whether the training of ``iteration`` starts from scratch rather than from its parent."""
+        return self.retrain == "fresh" or (self.fresh_every > 0 and iteration > 0 and iteration % self.fresh_every == 0)
+
+
+@dataclass
+class SelectionSpec(Section):
+    mode: str = spec_field("nbh", choice("nbh", "cfg"), doc="grades per neighbourhood (nbh) or configuration")
+    limit_per_iteration: int | None = spec_field(None, optional(integer(1)),
+                                                 doc="most configurations selected per iteration")
+
+
+@dataclass
+class ExplorationTask(Section):
+    """One exploration entry: a structure run at every temperature x pressure combination."""
+
+    structure: str = spec_field(check=lambda k, v: _structure(k, v), doc="a built-in name or file:PATH")
+    temperatures: list[float] = spec_field(check=numbers(), doc="K")
+    pressures_bar: list[float] = spec_field(factory=lambda: [1.0], check=numbers(), doc="bar")
+    steps: int = spec_field(1000, integer(1), doc="MD steps (rung 0 of the ladder)")
+    timestep_fs: float = spec_field(1.0, number(above=0.0, hi=10.0), doc="fs")
+    grade_every: int = spec_field(20, integer(1), doc="steps between grade evaluations")
+    ensemble: str = spec_field("npt", choice("npt", "nvt"))
+    supercell: list[int] | None = spec_field(None, optional(integers(1)), doc="repeat of the structure")
+    engine: str = spec_field("local", choice(*ENGINES), doc="local (ASE) or lammps")
+
+
+@dataclass
+class ProductionSpec(Section):
+    """The production matrix: models x temperatures x pressures x seeds."""
+
+    models: list[str] = spec_field(factory=lambda: ["mini"],
+                                   check=lambda k, v: [choice("I", "II", "mini")(k, m) for m in _list(k, v)])
+    temperatures: list[float] = spec_field(factory=lambda: [300.0, 350.0, 400.0], check=numbers())
+    pressures_bar: list[float] = spec_field(factory=lambda: [1.0, 1000.0], check=numbers())
+    seeds: list[int] = spec_field(factory=lambda: [1, 2], check=integers(0))
+    steps: int = spec_field(10_000_000, integer(1))
+    timestep_fs: float = spec_field(1.0, number(above=0.0, hi=10.0))
+    dump_every: int = spec_field(1000, integer(1))
+    engine: str = spec_field("local", choice(*ENGINES), doc="local (ASE) or lammps")
+    analyze: bool = spec_field(True, boolean)
+
+
+@dataclass
+class CampaignSpec(Section):
+    """A whole active-learning campaign (see workflows/examples/*.yaml)."""
+
+    name: str = spec_field(check=lambda k, v: _name(k, v))
+    elements: list[str] = spec_field(check=lambda k, v: _elements(k, v))
+    labeller: LabellerSpec = spec_field(check=lambda k, v: parse_section(
+        LabellerSpec, {"name": v} if isinstance(v, str) else v, k))
+    seed_set: SeedSetSpec = spec_field(check=lambda k, v: parse_section(SeedSetSpec, v, k))
+    exploration: list[ExplorationTask] = spec_field(check=lambda k, v: _tasks(k, v))
+    labelling: LabellingSpec = spec_field(factory=LabellingSpec, check=lambda k, v: parse_section(LabellingSpec, v, k))
+    mtp: MTPSpec = spec_field(factory=MTPSpec, check=lambda k, v: parse_section(MTPSpec, v, k))
+    thresholds: ThresholdSchedule = spec_field(factory=ThresholdSchedule, check=lambda k, v: _thresholds(k, v))
+    exploration_ladder: ExplorationLadder = spec_field(factory=ExplorationLadder,
+                                                       check=lambda k, v: _ladder(k, v))
+    selection: SelectionSpec = spec_field(factory=SelectionSpec, check=lambda k, v: parse_section(SelectionSpec, v, k))
+    production: ProductionSpec | None = spec_field(None, optional(lambda k, v: parse_section(ProductionSpec, v, k)))
+    queues: dict[str, str] = spec_field(factory=lambda: {c: c for c in QUEUE_CATEGORIES}, check=lambda k, v: _queues(k, v))
+    max_iterations: int = spec_field(40, integer(1))
+
+    def check(self, key: str) -> None:
+        """Cross-section rules: explorations must cover every production condition."""
+        if self.production is None:
+            return
+        t_max = max(t for task in self.exploration for t in task.temperatures)
+        npt = [p for task in self.exploration if task.ensemble == "npt" for p in task.pressures_bar]
+        p_max = max(npt) if npt else None
+        for t in self.production.temperatures:
+            if t > t_max:
+                raise _fail("production.temperatures", f"{t:g} K is above the highest explored temperature "
+                            f"{t_max:g} K; add it to an exploration[*].temperatures (the potential would run where "
+                            "it was never explored)")
+        for p in self.production.pressures_bar:
+            if p_max is None or p > p_max:
+                raise _fail("production.pressures_bar", f"{p:g} bar is above the highest explored NPT pressure "
+                            f"{p_max if p_max is not None else 'none'}; add it to an npt exploration[*].pressures_bar")
+
+    # -- derived values (one place) -------------------------------------------------------------------
+    @property
+    def max_atoms(self) -> int:
+        """Largest configuration given to the labeller whole (``labelling.max_atoms`` or the labeller's default)."""
+        return self.labelling.max_atoms or DEFAULT_MAX_ATOMS[self.labeller.name]
+
+    @property
+    def ladder_max_steps(self) -> int:
+        """Length of the ladder's top rung: ``exploration_ladder.max_steps``, else the production length for the
+        local engine, else the longest exploration (no ladder)."""
+        base = max(task.steps for task in self.exploration)
+        if self.exploration_ladder.max_steps:
+            return self.exploration_ladder.max_steps
+        if self.production is not None and self.production.engine == "local":
+            return max(base, self.production.steps)
+        return base
+
+    @property
+    def ladder(self) -> ExplorationLadder:
+        return ExplorationLadder(factor=self.exploration_ladder.factor, max_steps=self.ladder_max_steps)
+
+    @property
+    def top_rung(self) -> int:
+        return self.ladder.top_rung([task.steps for task in self.exploration])
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["thresholds"] = self.thresholds.to_dict()
+        d["exploration_ladder"] = self.exploration_ladder.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "spec") -> CampaignSpec:
+        if not isinstance(data, dict):
+            raise InputError(f"{origin}: the spec must be a mapping of keys (name, elements, labeller, ...)")
+        try:
+            return parse_section(cls, data, "")
+        except InputError as exc:
+            raise InputError(f"{origin}: {exc}") from None
+
+
+# -- typed runs passed between builders, tasks and engines ------------------------------------------------
+
+@dataclass
+class ExplorationRun(Section):
+    """One exploration MD run of an iteration (an entry of the structures x T x P matrix on a ladder rung)."""
+
+    task_index: int
+    structure: str
+    temperature_K: float
+    pressure_bar: float
+    steps: int
+    timestep_fs: float = 1.0
+    grade_every: int = 20
+    ensemble: str = "npt"
+    supercell: list[int] | None = None
+    engine: str = "local"
+    rung: int = 0
+
+
+@dataclass
+class ProductionRun(Section):
+    """One production run: model x T x P x velocity seed."""
+
+    name: str
+    model: str
+    temperature_K: float
+    pressure_bar: float
+    seed: int
+    steps: int
+    timestep_fs: float = 1.0
+    dump_every: int = 1000
+    engine: str = "local"
+
+
+def exploration_runs(spec: CampaignSpec, rung: int = 0) -> list[ExplorationRun]:
+    """The exploration matrix of one iteration: structures x temperatures x pressures, at rung ``rung``."""
+    ladder = spec.ladder
+    return [ExplorationRun(task_index=i, structure=task.structure, temperature_K=temp, pressure_bar=press,
+                           steps=ladder.steps(task.steps, rung), timestep_fs=task.timestep_fs,
+                           grade_every=task.grade_every, ensemble=task.ensemble, supercell=task.supercell,
+                           engine=task.engine, rung=rung)
+            for i, task in enumerate(spec.exploration) for temp in task.temperatures for press in task.pressures_bar]
+
+
+def production_runs(spec: CampaignSpec) -> list[ProductionRun]:
+    """The production matrix (models x T x P x seeds)."""
+    prod = spec.production
+    if prod is None:
+        return []
+    return [ProductionRun(name=f"{model}-{temp:g}K-{press:g}bar-s{seed}", model=model, temperature_K=temp,
+                          pressure_bar=press, seed=seed, steps=prod.steps, timestep_fs=prod.timestep_fs,
+                          dump_every=prod.dump_every, engine=prod.engine)
+            for model in prod.models for temp in prod.temperatures for press in prod.pressures_bar
+            for seed in prod.seeds]
 
 
 def load_spec(path: str | Path) -> CampaignSpec:
@@ -82,167 +420,92 @@ def load_spec(path: str | Path) -> CampaignSpec:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"campaign spec {path} does not exist; see workflows/examples/ for templates")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+    data = _load_yaml(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: the spec must be a mapping of keys (name, elements, labeller, ...)")
-    return _parse(data, str(path))
+    return CampaignSpec.from_dict(data, str(path))
 
 
-def _err(origin: str, key: str, problem: str) -> InputError:
-    return InputError(f"{origin}: {key}: {problem}")
+def _load_yaml(path: Path) -> Any:
+    try:
+        from seilearn.yamlsafe import load_yaml
+    except ImportError:  # the bounded loader arrives with the reliability work; plain safe_load until then
+        import yaml
+
+        try:
+            return yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise InputError(f"{path}: not valid YAML ({exc})") from exc
+    return load_yaml(path.read_text(), str(path))
 
 
-def _known_keys(origin: str, section: str, value: Any, known: tuple[str, ...]) -> None:
-    if not isinstance(value, dict):
-        raise _err(origin, section, "must be a mapping")
-    bad = sorted(set(value) - set(known))
-    if bad:
-        raise _err(origin, f"{section}.{bad[0]}", f"unknown key; known: {', '.join(known)}")
+# -- checks of the top-level keys -------------------------------------------------------------------------
+
+def _list(key: str, v: Any) -> list:
+    if not isinstance(v, list) or not v:
+        raise _fail(key, "must be a non-empty list")
+    return v
 
 
-def _number_list(origin: str, key: str, value: Any, positive: bool = True) -> list[float]:
-    if isinstance(value, (int, float)):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise _err(origin, key, "must be a non-empty list of numbers")
-    out = []
-    for v in value:
-        if not isinstance(v, (int, float)) or (positive and v <= 0):
-            raise _err(origin, key, f"{v!r} is not a {'positive ' if positive else ''}number")
-        out.append(float(v))
-    return out
+def _name(key: str, v: Any) -> str:
+    name = str(v)
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise _fail(key, f"{name!r} must use letters, digits, '-' or '_'")
+    return name
 
 
-def _parse(data: dict[str, Any], origin: str) -> CampaignSpec:
-    known = {f.name for f in dataclasses.fields(CampaignSpec)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise _err(origin, unknown[0], f"unknown key; known keys: {', '.join(sorted(known))}")
-    for key in ("name", "elements", "labeller", "seed_set", "exploration"):
-        if key not in data:
-            raise _err(origin, key, "missing (required)")
-    name = str(data["name"])
-    if not name.replace("-", "").replace("_", "").isalnum():
-        raise _err(origin, "name", f"{name!r} must use letters, digits, '-' or '_'")
-    elements = data["elements"]
-    if not isinstance(elements, list) or not elements:
-        raise _err(origin, "elements", "must be a non-empty list such as [Li, P, S, Cl]")
-    for el in elements:
+def _elements(key: str, v: Any) -> list[str]:
+    from ase.data import atomic_numbers
+
+    if not isinstance(v, list) or not v:
+        raise _fail(key, "must be a non-empty list such as [Li, P, S, Cl]")
+    for el in v:
         if el not in atomic_numbers or el == "X":
-            raise _err(origin, "elements", f"unknown element {el!r}")
-    if len(set(elements)) != len(elements):
-        raise _err(origin, "elements", "lists an element twice")
+            raise _fail(key, f"unknown element {el!r}")
+    if len(set(v)) != len(v):
+        raise _fail(key, "lists an element twice")
+    return list(v)
 
-    lab = data["labeller"]
-    if isinstance(lab, str):
-        lab = {"name": lab}
-    if not isinstance(lab, dict) or "name" not in lab:
-        raise _err(origin, "labeller", "must be a mapping with a name (chgnet, vasp or gpaw) and its settings")
-    if lab["name"] not in KNOWN_LABELLERS:
-        raise _err(origin, "labeller.name", f"{lab['name']!r} is not one of {', '.join(KNOWN_LABELLERS)}")
-    settings = lab.get("settings") or {}
-    if not isinstance(settings, dict):
-        raise _err(origin, "labeller.settings", "must be a mapping")
-    for req in REQUIRED_LABELLER_SETTINGS[lab["name"]]:
-        if req not in settings:
-            raise _err(origin, f"labeller.settings.{req}", f"missing; the {lab['name']} labeller needs it")
-    lab = {"name": lab["name"], "settings": settings}
 
-    seed = data["seed_set"]
-    if not isinstance(seed, dict) or not ({"n", "file"} & set(seed)):
-        raise _err(origin, "seed_set", "must give n (configurations to generate) or file (an extxyz/.cfg to import)")
-    if "n" in seed and (not isinstance(seed["n"], int) or seed["n"] < 1):
-        raise _err(origin, "seed_set.n", f"{seed['n']!r} must be a positive integer")
+def _structure(key: str, v: Any) -> str:
+    s = str(v)
+    if s not in KNOWN_STRUCTURES and not s.startswith("file:"):
+        raise _fail(key, f"{s!r} is not one of {', '.join(KNOWN_STRUCTURES)} or file:PATH")
+    return s
 
-    _known_keys(origin, "seed_set", seed, ("n", "seed", "max_atoms", "file", "md_snapshots"))
-    _known_keys(origin, "mtp", data.get("mtp") or {}, ("level", "cutoff", "max_iter", "seed", "cv_folds",
-                                                       "min_dist", "radial_basis_size", "pretrain_iter"))
-    _known_keys(origin, "thresholds", data.get("thresholds") or {}, ("save", "breaks", "converge_after"))
-    _known_keys(origin, "selection", data.get("selection") or {}, ("mode", "limit_per_iteration"))
-    mtp = {"level": 8, "cutoff": 5.0, **(data.get("mtp") or {})}
-    if not isinstance(mtp["level"], int) or not 2 <= mtp["level"] <= 28 or mtp["level"] % 2:
-        raise _err(origin, "mtp.level", f"{mtp['level']!r} must be an even integer 2..28")
-    if not isinstance(mtp["cutoff"], (int, float)) or not 2.0 <= mtp["cutoff"] <= 10.0:
-        raise _err(origin, "mtp.cutoff", f"{mtp['cutoff']!r} must be a distance in A between 2 and 10")
 
-    th = {"save": 1.5, "breaks": [5.5, 4.5, 3.5, 2.5], "converge_after": 1, **(data.get("thresholds") or {})}
-    breaks = _number_list(origin, "thresholds.breaks", th["breaks"])
-    save = th["save"]
-    if not isinstance(save, (int, float)) or save < 1.0:
-        raise _err(origin, "thresholds.save", f"{save!r} must be a number >= 1 (grades below 1 are interpolation)")
-    for b in breaks:
-        if b <= save:
-            raise _err(origin, "thresholds.breaks", f"break threshold {b} must be above save threshold {save}")
-    if breaks != sorted(breaks, reverse=True):
-        raise _err(origin, "thresholds.breaks", "must step down (e.g. [5.5, 4.5, 3.5, 2.5])")
-    if not isinstance(th["converge_after"], int) or th["converge_after"] < 1:
-        raise _err(origin, "thresholds.converge_after", "must be an integer >= 1")
-    th = {"save": float(save), "breaks": breaks, "converge_after": th["converge_after"]}
+def _tasks(key: str, v: Any) -> list[ExplorationTask]:
+    if not isinstance(v, list) or not v:
+        raise _fail(key, "must be a non-empty list of {structure, temperatures, steps, ...}")
+    return [parse_section(ExplorationTask, item, f"{key}[{i}]") for i, item in enumerate(v)]
 
-    sel = {"mode": "nbh", "limit_per_iteration": None, **(data.get("selection") or {})}
-    if sel["mode"] not in ("nbh", "cfg"):
-        raise _err(origin, "selection.mode", f"{sel['mode']!r} must be nbh or cfg")
 
-    expl = data["exploration"]
-    if not isinstance(expl, list) or not expl:
-        raise _err(origin, "exploration", "must be a non-empty list of {structure, temperatures, steps, ...}")
-    tasks = []
-    tfields = {f.name for f in dataclasses.fields(ExplorationTask)}
-    for i, item in enumerate(expl):
-        key = f"exploration[{i}]"
-        if not isinstance(item, dict):
-            raise _err(origin, key, "must be a mapping")
-        bad = sorted(set(item) - tfields)
-        if bad:
-            raise _err(origin, f"{key}.{bad[0]}", f"unknown key; known: {', '.join(sorted(tfields))}")
-        if "structure" not in item:
-            raise _err(origin, f"{key}.structure", "missing")
-        s = item["structure"]
-        if s not in KNOWN_STRUCTURES and not str(s).startswith("file:"):
-            raise _err(origin, f"{key}.structure", f"{s!r} is not one of {', '.join(KNOWN_STRUCTURES)} or file:PATH")
-        if "temperatures" not in item:
-            raise _err(origin, f"{key}.temperatures", "missing")
-        task = ExplorationTask(**{**item, "temperatures": _number_list(origin, f"{key}.temperatures", item["temperatures"]),
-                                  "pressures_bar": _number_list(origin, f"{key}.pressures_bar",
-                                                                item.get("pressures_bar", [1.0]))})
-        if not isinstance(task.steps, int) or task.steps < 1:
-            raise _err(origin, f"{key}.steps", f"{task.steps!r} must be a positive integer")
-        if task.ensemble not in ("npt", "nvt"):
-            raise _err(origin, f"{key}.ensemble", f"{task.ensemble!r} must be npt or nvt")
-        tasks.append(task)
+def _thresholds(key: str, v: Any) -> ThresholdSchedule:
+    data = mapping(key, v)
+    known = ("save", "breaks", "converge_after")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise _fail(f"{key}.{unknown[0]}", f"unknown key; known: {', '.join(known)}")
+    defaults = ThresholdSchedule()
+    save = number()(f"{key}.save", data.get("save", defaults.save))
+    breaks = numbers()(f"{key}.breaks", data.get("breaks", list(defaults.breaks)))
+    converge = integer(1)(f"{key}.converge_after", data.get("converge_after", defaults.converge_after))
+    return ThresholdSchedule(save=save, breaks=tuple(breaks), converge_after=converge)
 
-    prod = None
-    if data.get("production") is not None:
-        p = data["production"]
-        pfields = {f.name for f in dataclasses.fields(ProductionSpec)}
-        if not isinstance(p, dict):
-            raise _err(origin, "production", "must be a mapping")
-        bad = sorted(set(p) - pfields)
-        if bad:
-            raise _err(origin, f"production.{bad[0]}", f"unknown key; known: {', '.join(sorted(pfields))}")
-        prod = ProductionSpec(**p)
-        for m in prod.models:
-            if m not in ("I", "II", "mini"):
-                raise _err(origin, "production.models", f"{m!r} must be I, II or mini")
-        prod.temperatures = _number_list(origin, "production.temperatures", prod.temperatures)
-        prod.pressures_bar = _number_list(origin, "production.pressures_bar", prod.pressures_bar)
-        if prod.engine not in ("local", "lammps"):
-            raise _err(origin, "production.engine", f"{prod.engine!r} must be local or lammps")
 
+def _ladder(key: str, v: Any) -> ExplorationLadder:
+    data = mapping(key, v)
+    unknown = sorted(set(data) - {"factor", "max_steps"})
+    if unknown:
+        raise _fail(f"{key}.{unknown[0]}", "unknown key; known: factor, max_steps")
+    return ExplorationLadder(factor=number(above=1.0)(f"{key}.factor", data.get("factor", 4.0)),
+                             max_steps=optional(integer(1))(f"{key}.max_steps", data.get("max_steps")))
+
+
+def _queues(key: str, v: Any) -> dict[str, str]:
     queues = {c: c for c in QUEUE_CATEGORIES}
-    queues.update(data.get("queues") or {})
+    queues.update(mapping(key, v))
     bad = sorted(set(queues) - set(QUEUE_CATEGORIES))
     if bad:
-        raise _err(origin, f"queues.{bad[0]}", f"unknown category; use {', '.join(QUEUE_CATEGORIES)}")
-    max_it = data.get("max_iterations", 40)
-    if not isinstance(max_it, int) or max_it < 1:
-        raise _err(origin, "max_iterations", "must be a positive integer")
-    batch = data.get("label_batch_size", 10)
-    if not isinstance(batch, int) or batch < 1:
-        raise _err(origin, "label_batch_size", "must be a positive integer")
-    return CampaignSpec(name=name, elements=list(elements), labeller=lab, seed_set=dict(seed), exploration=tasks,
-                        mtp=mtp, thresholds=th, selection=sel, production=prod, queues=queues,
-                        max_iterations=max_it, label_batch_size=batch)
+        raise _fail(f"{key}.{bad[0]}", f"unknown category; use {', '.join(QUEUE_CATEGORIES)}")
+    return queues

@@ -1,139 +1,159 @@
-"""The threshold schedule of active learning (the paper: save 1.5, break stepped 5.5 -> 2.5).
+"""The schedule of active learning: threshold stages, the exploration ladder, and the decision rule.
 
-In exploration MD a configuration with grade > ``save`` is kept as preselected and a grade > the
-current ``break`` stops the run. A stage (one break threshold) is converged after ``converge_after``
-consecutive iterations that selected nothing new; then the schedule moves to the next, lower break
-threshold. The schedule is finished when the last stage has converged (the training set stopped
-growing). Plain data: ``to_dict``/``from_dict`` round-trip through JSON, MongoDB and FireWorks specs.
+In exploration MD a configuration with grade > ``save`` is kept as preselected and a grade > the stage's
+``break`` stops the run (the paper: save 1.5, break stepped 5.5 -> 2.5). A stage is converged after
+``converge_after`` consecutive iterations that selected nothing new; the schedule then moves to the next,
+lower break threshold. When the last stage converges, the exploration ladder repeats it with explorations
+``factor`` times longer, rung after rung, until one round at ``max_steps`` selects nothing: only then has the
+training set stopped growing for explorations as long as the production they vouch for.
+
+This module is the one model of that schedule: the spec validator, the decision rule of the workflow and
+the dashboard all use it. It is stateless: progress is derived from the campaign's stored history, so a
+rerun firework can never double-count an iteration.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
-from seilearn.errors import ConfigError
+from seilearn.errors import InputError
 
 
-@dataclass
+def _err(key: str, problem: str) -> InputError:
+    return InputError(f"{key}: {problem}")
+
+
+@dataclass(frozen=True)
 class ThresholdSchedule:
-    """Save threshold, the sequence of break thresholds, and the progress through them."""
+    """Save threshold and the stepped-down break thresholds (one stage per break threshold)."""
 
     save: float = 1.5
     breaks: tuple[float, ...] = (5.5, 4.5, 3.5, 2.5)
     converge_after: int = 1
-    stage: int = 0
-    quiet_iterations: int = 0  # consecutive iterations of the current stage that selected nothing
-    history: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.breaks = tuple(float(b) for b in self.breaks)
-        self.save = float(self.save)
+        object.__setattr__(self, "breaks", tuple(float(b) for b in self.breaks))
+        object.__setattr__(self, "save", float(self.save))
         self.validate()
+
+    def validate(self, key: str = "thresholds") -> None:
+        """Raise InputError naming the bad key (``thresholds.breaks``)."""
+        if not (math.isfinite(self.save) and self.save >= 1.0):
+            raise _err(f"{key}.save", f"{self.save!r} must be a finite number >= 1 (grades below 1 are "
+                                      "interpolation)")
+        if not self.breaks:
+            raise _err(f"{key}.breaks", "must list at least one break threshold, e.g. [5.5, 4.5, 3.5, 2.5]")
+        for k, b in enumerate(self.breaks):
+            if not math.isfinite(b) or b <= self.save:
+                raise _err(f"{key}.breaks", f"break threshold {b} must be a finite number above the save "
+                                            f"threshold {self.save}")
+        if any(b2 >= b1 for b1, b2 in zip(self.breaks, self.breaks[1:])):
+            raise _err(f"{key}.breaks", f"{list(self.breaks)} must step down (e.g. [5.5, 4.5, 3.5, 2.5])")
+        if isinstance(self.converge_after, bool) or not isinstance(self.converge_after, int) \
+                or self.converge_after < 1:
+            raise _err(f"{key}.converge_after", f"{self.converge_after!r} must be an integer >= 1")
 
     @classmethod
     def stepped(cls, save: float = 1.5, first: float = 5.5, last: float = 2.5, step: float = 1.0,
-                converge_after: int = 1) -> "ThresholdSchedule":
-        """Break thresholds from ``first`` down to ``last`` in steps of ``step``."""
-        if step <= 0:
-            raise ConfigError(f"threshold schedule: step {step} must be > 0")
+                converge_after: int = 1) -> ThresholdSchedule:
+        """Break thresholds from ``first`` down to ``last`` in steps of ``step`` (``last`` always included)."""
+        if not step > 0:
+            raise _err("thresholds.step", f"{step} must be > 0")
         if first < last:
-            raise ConfigError(f"threshold schedule: first break {first} must be >= last break {last}")
+            raise _err("thresholds", f"first break {first} must be >= last break {last}")
         count = int(math.floor((first - last) / step + 1e-9)) + 1
         breaks = [round(first - k * step, 10) for k in range(count)]
         if breaks[-1] > last + 1e-9:
             breaks.append(float(last))
         return cls(save=save, breaks=tuple(breaks), converge_after=converge_after)
 
-    def validate(self) -> None:
-        """Raise ConfigError naming the bad field."""
-        if not (math.isfinite(self.save) and self.save >= 1.0):
-            raise ConfigError(f"threshold schedule: save {self.save} must be a number >= 1 (grades below 1 are "
-                              "interpolation)")
-        if not self.breaks:
-            raise ConfigError("threshold schedule: breaks must list at least one break threshold")
-        for k, b in enumerate(self.breaks):
-            if not math.isfinite(b) or b < self.save:
-                raise ConfigError(f"threshold schedule: breaks[{k}] = {b} must be >= save {self.save}")
-        if any(b2 > b1 for b1, b2 in zip(self.breaks, self.breaks[1:])):
-            raise ConfigError(f"threshold schedule: breaks {list(self.breaks)} must not increase")
-        if not isinstance(self.converge_after, int) or self.converge_after < 1:
-            raise ConfigError(f"threshold schedule: converge_after {self.converge_after!r} must be an integer >= 1")
-        if not 0 <= self.stage <= len(self.breaks):
-            raise ConfigError(f"threshold schedule: stage {self.stage} outside 0..{len(self.breaks)}")
-        if self.quiet_iterations < 0:
-            raise ConfigError(f"threshold schedule: quiet_iterations {self.quiet_iterations} must be >= 0")
-
-    # -- state ----------------------------------------------------------------------------------
     @property
-    def finished(self) -> bool:
-        """True when every stage has converged."""
-        return self.stage >= len(self.breaks)
+    def n_stages(self) -> int:
+        return len(self.breaks)
 
-    @property
-    def current_break(self) -> float | None:
-        """Break threshold of the current stage (None when finished)."""
-        return None if self.finished else self.breaks[self.stage]
+    def break_at(self, stage: int) -> float:
+        """Break threshold of ``stage`` (0-based)."""
+        if not 0 <= stage < len(self.breaks):
+            raise IndexError(f"stage {stage} outside 0..{len(self.breaks) - 1}")
+        return self.breaks[stage]
 
-    @property
-    def next_break(self) -> float | None:
-        """Break threshold of the stage after the current one (None if this is the last)."""
-        return self.breaks[self.stage + 1] if self.stage + 1 < len(self.breaks) else None
-
-    def thresholds(self) -> tuple[float, float]:
-        """(save, break) for the next exploration."""
-        if self.finished:
-            raise ConfigError("threshold schedule is finished (every stage converged); no further exploration")
-        return self.save, self.breaks[self.stage]
-
-    def stage_converged(self, quiet_iterations: int | None = None) -> bool:
-        """The rule: ``converge_after`` consecutive iterations of the stage selected nothing."""
-        q = self.quiet_iterations if quiet_iterations is None else quiet_iterations
-        return q >= self.converge_after
-
-    def record(self, n_selected: int) -> bool:
-        """Record an iteration of the current stage that selected ``n_selected`` configurations.
-
-        Returns True when that iteration converged the stage (the schedule then moves on).
-        """
-        if self.finished:
-            raise ConfigError("threshold schedule is finished; no iteration can be recorded")
-        if n_selected < 0:
-            raise ValueError(f"n_selected {n_selected} must be >= 0")
-        self.quiet_iterations = 0 if n_selected > 0 else self.quiet_iterations + 1
-        entry = {"stage": self.stage, "break": self.breaks[self.stage], "n_selected": int(n_selected)}
-        converged = self.stage_converged()
-        entry["stage_converged"] = converged
-        self.history.append(entry)
-        if converged:
-            self.stage += 1
-            self.quiet_iterations = 0
-        return converged
-
-    # -- serialisation ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"save": self.save, "breaks": list(self.breaks), "converge_after": self.converge_after,
-                "stage": self.stage, "quiet_iterations": self.quiet_iterations,
-                "history": [dict(h) for h in self.history]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ThresholdSchedule":
-        known = {"save", "breaks", "converge_after", "stage", "quiet_iterations", "history"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"threshold schedule: unknown key(s) {unknown}; known: {sorted(known)}")
-        try:
-            return cls(save=float(data.get("save", 1.5)),
-                       breaks=tuple(float(b) for b in _seq(data.get("breaks", (5.5, 4.5, 3.5, 2.5)))),
-                       converge_after=int(data.get("converge_after", 1)), stage=int(data.get("stage", 0)),
-                       quiet_iterations=int(data.get("quiet_iterations", 0)),
-                       history=[dict(h) for h in data.get("history", [])])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"threshold schedule: malformed value ({exc})") from exc
+        return {"save": self.save, "breaks": list(self.breaks), "converge_after": self.converge_after}
 
 
-def _seq(value: Any) -> Sequence:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise ConfigError(f"threshold schedule: breaks must be a list of numbers, not {value!r}")
-    return value
+@dataclass(frozen=True)
+class ExplorationLadder:
+    """Exploration lengths of the rungs after the last stage: ``base * factor**rung``, capped at ``max_steps``."""
+
+    factor: float = 4.0
+    max_steps: int | None = None  # None: resolved by the spec (the production length for the local engine)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, key: str = "exploration_ladder") -> None:
+        if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)) \
+                or not math.isfinite(self.factor) or self.factor <= 1:
+            raise _err(f"{key}.factor", f"{self.factor!r} must be a finite number > 1 (e.g. 4)")
+        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
+                                           or self.max_steps < 1):
+            raise _err(f"{key}.max_steps", f"{self.max_steps!r} must be a positive integer")
+
+    def steps(self, base: int, rung: int) -> int:
+        """Exploration length of a run of base length ``base`` on ``rung`` (rung 0 is the spec's length)."""
+        cap = max(int(base), int(self.max_steps or base))
+        return int(min(cap, round(base * self.factor ** rung)))
+
+    def top_rung(self, bases: Sequence[int]) -> int:
+        """The first rung on which every run has reached ``max_steps`` (0 when no run is shorter)."""
+        rung = 0
+        while any(self.steps(b, rung) < max(b, self.max_steps or b) for b in bases):
+            rung += 1
+        return rung
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"factor": self.factor, "max_steps": self.max_steps}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What follows an iteration's selection: ``action`` and the (stage, rung) of the next iteration.
+
+    Actions: ``label`` (new configurations: label, retrain, explore again at the same stage and rung),
+    ``repeat`` (nothing new, the stage has not yet converged), ``next_stage`` (lower break threshold),
+    ``next_rung`` (last stage converged; longer explorations), ``converged`` (a round on the top rung of the
+    last stage selected nothing), ``max_iterations`` (stopped before converging).
+    """
+
+    action: str
+    stage: int
+    rung: int
+
+
+def decide(schedule: ThresholdSchedule, history: Sequence[dict[str, Any]], *, iteration: int, stage: int,
+           rung: int, n_selected: int, top_rung: int, max_iterations: int) -> Decision:
+    """The rule. A (stage, rung) converges after ``converge_after`` consecutive iterations at that stage and
+    rung selecting nothing (this one included); earlier iterations come from the stored ``history``."""
+    if n_selected:
+        action, stage_next, rung_next = "label", stage, rung
+    else:
+        streak = 1
+        for entry in sorted((h for h in history if h.get("iteration", -1) < iteration),
+                            key=lambda h: h["iteration"], reverse=True):
+            same = entry.get("stage") == stage and int(entry.get("rung") or 0) == rung
+            if not same or entry.get("n_selected") is None or entry["n_selected"] > 0:
+                break
+            streak += 1
+        if streak < schedule.converge_after:
+            action, stage_next, rung_next = "repeat", stage, rung
+        elif stage + 1 < schedule.n_stages:
+            action, stage_next, rung_next = "next_stage", stage + 1, rung
+        elif rung < top_rung:
+            action, stage_next, rung_next = "next_rung", stage, rung + 1
+        else:
+            return Decision("converged", stage, rung)
+    if iteration + 1 >= max_iterations:
+        return Decision("max_iterations", stage_next, rung_next)
+    return Decision(action, stage_next, rung_next)

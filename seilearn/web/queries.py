@@ -6,22 +6,36 @@ import re
 from pathlib import Path
 from typing import Any
 
+from seilearn.errors import InputError
+from seilearn.selection.schedule import ThresholdSchedule
 from seilearn.store.store import Store
 
 PLOT_SUFFIXES = (".png", ".svg")
 _ITER_TAG = re.compile(r"-it(\d+)-b\d+$")
 
 
+def schedule(doc: dict) -> ThresholdSchedule | None:
+    """The campaign's threshold schedule (the one model the spec and the decision rule use), or None."""
+    data = doc.get("thresholds") or (doc.get("spec") or {}).get("thresholds")
+    if not data:
+        return None
+    try:
+        return ThresholdSchedule(save=data.get("save", 1.5), breaks=tuple(data.get("breaks") or ()),
+                                 converge_after=int(data.get("converge_after", 1)))
+    except (InputError, TypeError, ValueError):
+        return None
+
+
 def thresholds(doc: dict) -> dict:
-    """The campaign's thresholds: top-level ``thresholds`` or ``spec.thresholds``."""
-    return doc.get("thresholds") or (doc.get("spec") or {}).get("thresholds") or {}
+    """The campaign's thresholds as a dict (empty when unknown)."""
+    sched = schedule(doc)
+    return sched.to_dict() if sched else {}
 
 
 def current_break(doc: dict) -> float | None:
     """The break threshold of the current stage, or None."""
-    breaks = thresholds(doc).get("breaks") or []
-    stage = doc.get("stage")
-    return breaks[stage] if isinstance(stage, int) and 0 <= stage < len(breaks) else None
+    sched, stage = schedule(doc), doc.get("stage")
+    return sched.break_at(stage) if sched and isinstance(stage, int) and 0 <= stage < sched.n_stages else None
 
 
 def labelling_by_iteration(store: Store, campaign_id: str) -> dict[str, dict[str, int]]:

@@ -11,7 +11,6 @@ from seilearn.errors import SeilearnError
 from seilearn.store import Store, get_launchpad
 from seilearn.workflows.campaign import create_campaign, pause, resume, status
 from seilearn.workflows.spec import load_spec
-from seilearn.workflows.tasks.select import decide
 
 SPEC = Path(__file__).with_name("tiny_campaign.yaml")
 
@@ -42,21 +41,3 @@ def test_status_of_unknown_campaign(settings):
         status(settings, "nope")
 
 
-@pytest.mark.parametrize("history, it, stage, n_sel, expected", [
-    ([], 0, 0, 3, ("label", 0)),
-    ([], 0, 0, 0, ("next_stage", 1)),
-    ([], 3, 3, 0, ("converged", 3)),
-    ([], 7, 0, 2, ("max_iterations", 0)),
-])
-def test_convergence_rule_k1(history, it, stage, n_sel, expected):
-    assert decide(history, it, stage, n_sel, n_stages=4, converge_after=1, max_iterations=8) == expected
-
-
-def test_convergence_rule_needs_k_consecutive_empty_iterations():
-    hist = [{"iteration": 0, "stage": 0, "n_selected": 5}, {"iteration": 1, "stage": 0, "n_selected": 0}]
-    assert decide(hist, 2, 0, 0, n_stages=2, converge_after=3, max_iterations=40) == ("repeat_stage", 0)
-    hist.append({"iteration": 2, "stage": 0, "n_selected": 0})
-    assert decide(hist, 3, 0, 0, n_stages=2, converge_after=3, max_iterations=40) == ("next_stage", 1)
-    # a selection in between resets the count
-    hist2 = [{"iteration": 0, "stage": 0, "n_selected": 0}, {"iteration": 1, "stage": 0, "n_selected": 1}]
-    assert decide(hist2, 2, 0, 0, n_stages=2, converge_after=2, max_iterations=40) == ("repeat_stage", 0)

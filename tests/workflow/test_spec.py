@@ -28,9 +28,9 @@ def write(tmp_path, data) -> Path:
 def test_examples_are_valid():
     local = load_spec(EXAMPLES / "lpsc_li_local.yaml")
     paper = load_spec(EXAMPLES / "lpsc_li_paper.yaml")
-    assert local.thresholds["save"] == 1.5 and local.thresholds["breaks"][0] == 5.5
-    assert local.thresholds["breaks"][-1] == 2.5 and paper.thresholds["breaks"][-1] == 2.5
-    assert paper.mtp == {"level": 8, "cutoff": 5.0, "max_iter": 1000, "seed": 0, "cv_folds": 10}
+    assert local.thresholds.save == 1.5 and local.thresholds.breaks[0] == 5.5
+    assert local.thresholds.breaks[-1] == 2.5 and paper.thresholds.breaks[-1] == 2.5
+    assert (paper.mtp.level, paper.mtp.cutoff, paper.mtp.max_iter, paper.mtp.cv_folds) == (8, 5.0, 1000, 10)
     p = paper.production
     assert (p.models, p.temperatures, p.pressures_bar, p.seeds, p.steps, p.timestep_fs) == (
         ["I", "II"], [300.0, 350.0, 400.0], [1.0, 1000.0], [1, 2], 10_000_000, 1.0)
@@ -51,6 +51,17 @@ def test_examples_are_valid():
     (lambda d: d.pop("labeller"), "labeller"),
     (lambda d: d.update(queue={"dft": "x"}), "queue"),
     (lambda d: d["production"].update(models=["III"]), "production.models"),
+    (lambda d: d["exploration"][0].update(temperatures=[float("nan")]), "exploration[0].temperatures"),
+    (lambda d: d["exploration"][0].update(steps=True), "exploration[0].steps"),
+    (lambda d: d["thresholds"].update(save=float("inf")), "thresholds.save"),
+    (lambda d: d["mtp"].update(cutoff=float("nan")), "mtp.cutoff"),
+    (lambda d: d["mtp"].update(radial_basis_size=10), "mtp.radial_basis_size"),
+    (lambda d: d["mtp"].update(retrain="lukewarm"), "mtp.retrain"),
+    (lambda d: d["seed_set"].update(md_snapshots=5), "seed_set.md_snapshots"),
+    (lambda d: d.update(exploration_ladder={"factor": 0.5}), "exploration_ladder.factor"),
+    (lambda d: d.update(labelling={"max_atoms": 0}), "labelling.max_atoms"),
+    (lambda d: d["production"].update(temperatures=[900]), "production.temperatures"),
+    (lambda d: d["production"].update(pressures_bar=[5000]), "production.pressures_bar"),
 ])
 def test_bad_spec_names_the_key(tmp_path, base, mutate, key):
     data = copy.deepcopy(base)
@@ -74,8 +85,29 @@ def test_paper_labeller_settings_build_a_vasp_labeller():
     from seilearn.labelling import get_labeller
 
     spec = load_spec(EXAMPLES / "lpsc_li_paper.yaml")
-    lab = get_labeller(spec.labeller["name"], **spec.labeller["settings"])
+    lab = get_labeller(spec.labeller.name, **spec.labeller.settings)
     settings = lab.settings()
     assert settings["name"] == "vasp" and settings["command"] == "srun vasp_std"
     assert {k: settings["incar"][k] for k in ("ENCUT", "EDIFF", "KSPACING", "NELM")} == {
         "ENCUT": 520, "EDIFF": 1e-6, "KSPACING": 0.25, "NELM": 200}
+
+
+def test_spec_round_trips_through_its_dict():
+    from seilearn.workflows.spec import CampaignSpec
+
+    for name in ("lpsc_li_local.yaml", "lpsc_li_paper.yaml"):
+        spec = load_spec(EXAMPLES / name)
+        assert CampaignSpec.from_dict(spec.to_dict()).to_dict() == spec.to_dict()
+
+
+def test_ladder_defaults_to_the_production_length(tmp_path, base):
+    data = copy.deepcopy(base)
+    data.pop("exploration_ladder", None)
+    data["production"]["steps"] = 1000
+    spec = load_spec(write(tmp_path, data))
+    assert spec.ladder_max_steps == 1000 and spec.exploration_ladder.factor == 4.0
+    from seilearn.workflows.spec import exploration_runs
+
+    top = spec.top_rung
+    assert max(r.steps for r in exploration_runs(spec, top)) == 1000
+    assert all(r.rung == top for r in exploration_runs(spec, top))

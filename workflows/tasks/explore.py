@@ -8,6 +8,7 @@ import time
 from fireworks import FWAction, explicit_serialize
 
 from seilearn.workflows import engines
+from seilearn.workflows.spec import ExplorationRun
 from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
 
 FINISHED = ("completed", "stopped_at_break", "unphysical")
@@ -21,14 +22,14 @@ class ExploreTask(SeilearnTask):
 
     def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
-        run_id, run, stage = self["run_id"], dict(self["run"]), int(self["stage"])
+        run_id, run, stage = self["run_id"], ExplorationRun.from_dict(self["run"], "run"), int(self["stage"])
         done = ctx.store.exploration_runs.find_one({"run_id": run_id, "status": {"$in": list(FINISHED)}})
         if done:
             return FWAction(stored_data={"status": done["status"], "reused": True})
-        save, brk = ctx.spec.thresholds["save"], ctx.spec.thresholds["breaks"][stage]
+        save, brk = ctx.spec.thresholds.save, ctx.spec.thresholds.break_at(stage)
         common = {"campaign_id": ctx.campaign_id, "iteration": self["iteration"], "stage": stage,
                   "potential_id": self["potential_id"], "active_set_id": self["potential_id"],
-                  "threshold_save": save, "threshold_break": brk, "fw_id": ctx.fw_id, **run}
+                  "threshold_save": save, "threshold_break": brk, "fw_id": ctx.fw_id, **run.to_dict()}
         ctx.store.record_exploration_run(run_id, status="running", **common)
         pot = ctx.store.get_potential(self["potential_id"])
         mtp_text = ctx.store.get_file(pot["files"]["mtp"]).decode()

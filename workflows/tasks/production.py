@@ -6,6 +6,7 @@ from fireworks import FWAction, explicit_serialize
 
 from seilearn.errors import SeilearnError
 from seilearn.workflows import engines
+from seilearn.workflows.spec import ProductionRun
 from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
 
 
@@ -17,19 +18,19 @@ class ProductionTask(SeilearnTask):
 
     def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
-        run = dict(self["run"])
-        outdir = ctx.results_dir("production", run["name"])
+        run = ProductionRun.from_dict(self["run"], "run")
+        outdir = ctx.results_dir("production", run.name)
         mtp_text = ctx.store.potential_file(self["potential_id"], "mtp").decode()
         result = engines.produce(ctx.spec, run, mtp_text, outdir)
         ctx.store.campaigns.update_one(
             {"campaign_id": ctx.campaign_id},
-            {"$set": {f"production_runs.{run['name']}": {**run, **result, "potential_id": self["potential_id"],
-                                                         "dir": str(outdir), "fw_id": ctx.fw_id}}})
-        log.info("production %s: %s", run["name"], result.get("status"))
+            {"$set": {f"production_runs.{run.name}": {**run.to_dict(), **result, "potential_id": self["potential_id"],
+                                                      "dir": str(outdir), "fw_id": ctx.fw_id}}})
+        log.info("production %s: %s", run.name, result.get("status"))
         if result.get("status") != "completed":
             # recorded above with its timestep history; failing the firework makes it visible in FireWorks,
             # in `seilearn campaign status` and in the main job's exit code, and keeps its analysis from running
-            raise SeilearnError(f"production run {run['name']} did not complete: {result.get('status')}")
+            raise SeilearnError(f"production run {run.name} did not complete: {result.get('status')}")
         return FWAction(stored_data=result)
 
 

@@ -22,7 +22,7 @@ class SeedTask(SeilearnTask):
         ids = []
         for atoms in structures:
             source = {"kind": "seed", "campaign_id": ctx.campaign_id,
-                      "seed_set": seed.get("file") or f"generated n={seed.get('n')} seed={seed.get('seed', 0)}",
+                      "seed_set": seed.file or f"generated n={seed.n} seed={seed.seed}",
                       "seed_kind": atoms.info.get("seed_kind")}
             cid, _ = ctx.store.add_configuration(atoms, source, fw_id=ctx.fw_id, launch_id=ctx.launch_id)
             ids.append(cid)

@@ -1,5 +1,6 @@
-"""SelectTask: pool the iteration's preselected frames, run one select_add, and decide what comes next:
-label + retrain, the same stage again, the next (lower) break threshold, or production."""
+"""SelectTask: pool the iteration's preselected frames, run one select_add, and decide what comes next
+(``seilearn.selection.schedule.decide``): label + retrain, the same stage again, the next (lower) break
+threshold, the next rung of the exploration ladder, or production."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from fireworks import FWAction, explicit_serialize
 
+from seilearn.selection.schedule import decide
 from seilearn.store.hashing import structure_hash
 from seilearn.workflows import engines
 from seilearn.workflows.builders import iteration_workflow, label_then, production_workflow, train_fw
@@ -14,37 +16,15 @@ from seilearn.workflows.tasks.base import SeilearnTask, context_for, log, record
 from seilearn.workflows.tasks.train import training_pairs
 
 
-def decide(history: list[dict[str, Any]], iteration: int, stage: int, n_selected: int, n_stages: int,
-           converge_after: int, max_iterations: int) -> tuple[str, int]:
-    """(decision, next stage). A stage converges after ``converge_after`` consecutive iterations that select
-    nothing; the last stage converging ends active learning."""
-    if n_selected:
-        decision, nxt = "label", stage
-    else:
-        streak = 1
-        for entry in sorted((h for h in history if h.get("iteration", -1) < iteration),
-                            key=lambda h: h["iteration"], reverse=True):
-            if entry.get("stage") != stage or entry.get("n_selected") is None or entry["n_selected"] > 0:
-                break
-            streak += 1
-        if streak < converge_after:
-            decision, nxt = "repeat_stage", stage
-        elif stage + 1 < n_stages:
-            decision, nxt = "next_stage", stage + 1
-        else:
-            return "converged", stage
-    if iteration + 1 >= max_iterations:
-        return "max_iterations", nxt
-    return decision, nxt
-
-
 @explicit_serialize
 class SelectTask(SeilearnTask):
     required_params = ["campaign_id", "iteration", "stage", "potential_id", "run_ids"]
+    optional_params = ["rung"]
 
     def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
         it, stage, pid = int(self["iteration"]), int(self["stage"]), self["potential_id"]
+        rung = int(self.get("rung") or 0)
         spec = ctx.spec
         runs = list(ctx.store.exploration_runs.find({"run_id": {"$in": self["run_ids"]}}))
         pool, seen = [], set()
@@ -70,6 +50,7 @@ class SelectTask(SeilearnTask):
                     "exploration_run_id": run["run_id"], "md_step": frame.info.get("md_step"),
                     "time_fs": frame.info.get("time_fs"), "temperature_K": run.get("temperature_K"),
                     "pressure_bar": run.get("pressure_bar"), "structure": run.get("structure"), "stage": stage,
+                    "rung": rung, "md_steps": run.get("steps"),
                     "threshold_save": run.get("threshold_save"), "threshold_break": run.get("threshold_break"),
                     "grade": frame.info.get("grade"), "potential_id": pid, "active_set_id": pid}
                 pool.append(frame)
@@ -84,35 +65,68 @@ class SelectTask(SeilearnTask):
                                                      launch_id=ctx.launch_id)
                 selected_ids.append(cid)
         campaign = ctx.refresh()
-        decision, nxt = decide(campaign.get("history", []), it, stage, len(selected_ids), len(spec.thresholds["breaks"]),
-                               spec.thresholds["converge_after"], spec.max_iterations)
-        record_iteration(ctx, it, stage=stage, n_preselected=n_pre, n_unique=len(pool), n_selected=len(selected_ids),
-                         selected_ids=selected_ids, decision=decision,
+        top = spec.top_rung
+        verdict = decide(spec.thresholds, campaign.get("history", []), iteration=it, stage=stage, rung=rung,
+                         n_selected=len(selected_ids), top_rung=top, max_iterations=spec.max_iterations)
+        decision, nxt, nxt_rung = verdict.action, verdict.stage, verdict.rung
+        steps = sorted({r.get("steps") for r in runs if r.get("steps")})
+        record_iteration(ctx, it, stage=stage, rung=rung, steps=steps, n_preselected=n_pre, n_unique=len(pool),
+                         n_selected=len(selected_ids), selected_ids=selected_ids, decision=decision,
+                         conditions=sorted({(r.get("structure"), r.get("temperature_K"), r.get("pressure_bar"))
+                                            for r in runs}),
                          run_status={r["run_id"]: r.get("status") for r in runs})
-        log.info("iteration %d (stage %d, break %.2f): %d preselected, %d unique, %d selected -> %s", it, stage,
-                 spec.thresholds["breaks"][stage], n_pre, len(pool), len(selected_ids), decision)
+        if stage == spec.thresholds.n_stages - 1 and top:
+            _record_rung(ctx, rung, steps, runs, len(selected_ids), decision, top)
+        log.info("iteration %d (stage %d, break %.2f, rung %d, %s steps): %d preselected, %d unique, %d selected -> %s",
+                 it, stage, spec.thresholds.break_at(stage), rung, "/".join(map(str, steps)) or "-", n_pre, len(pool),
+                 len(selected_ids), decision)
         if decision == "label":
-            nxt_train = train_fw(spec, ctx.campaign_id, it + 1, nxt, pid)
+            nxt_train = train_fw(spec, ctx.campaign_id, it + 1, nxt, pid, nxt_rung)
             return spawn(ctx, label_then(spec, ctx.campaign_id, selected_ids, f"it{it:03d}", nxt_train))
-        if decision in ("repeat_stage", "next_stage"):
+        if decision in ("repeat", "next_stage", "next_rung"):
             pot = ctx.store.get_potential(pid)
-            record_iteration(ctx, it + 1, stage=nxt, threshold_break=spec.thresholds["breaks"][nxt], potential_id=pid,
-                             n_train=pot["n_train"], metrics=pot.get("metrics"))
-            ctx.store.record_campaign(ctx.campaign_id, iteration=it + 1, stage=nxt)
-            return spawn(ctx, iteration_workflow(spec, ctx.campaign_id, it + 1, nxt, pid))
+            record_iteration(ctx, it + 1, stage=nxt, rung=nxt_rung, threshold_break=spec.thresholds.break_at(nxt),
+                             potential_id=pid, n_train=pot["n_train"], metrics=pot.get("metrics"))
+            ctx.store.record_campaign(ctx.campaign_id, iteration=it + 1, stage=nxt, rung=nxt_rung,
+                                      state="ladder" if nxt_rung else "running")
+            return spawn(ctx, iteration_workflow(spec, ctx.campaign_id, it + 1, nxt, pid, nxt_rung))
         if decision == "max_iterations":
+            where = f"stage {stage + 1}/{spec.thresholds.n_stages}"
+            if top:
+                where += f", ladder rung {rung}/{top} ({'/'.join(map(str, steps))} steps)"
             ctx.store.record_campaign(ctx.campaign_id, state="stopped_max_iterations",
                                       convergence={"converged": False, "reason": f"reached max_iterations "
-                                                   f"{spec.max_iterations} before the last stage converged"})
+                                                   f"{spec.max_iterations} at {where} before converging"})
             return FWAction()
-        evidence = [{k: h.get(k) for k in ("iteration", "stage", "threshold_break", "n_preselected", "n_selected",
-                                            "n_train")} for h in ctx.refresh().get("history", [])]
-        convergence = {"converged": True, "final_potential_id": pid, "iteration": it,
-                       "rule": f"each stage ends after {spec.thresholds['converge_after']} consecutive iteration(s) "
-                               "selecting nothing; the last stage converged", "evidence": evidence}
+        evidence = [{k: h.get(k) for k in ("iteration", "stage", "rung", "steps", "threshold_break", "n_preselected",
+                                            "n_selected", "n_train")} for h in ctx.refresh().get("history", [])]
+        rule = (f"each stage ends after {spec.thresholds.converge_after} consecutive iteration(s) selecting nothing; "
+                "the last stage converged")
+        if top:
+            rule += f" and stayed converged up the exploration ladder to {spec.ladder_max_steps} steps (rung {top})"
+        convergence = {"converged": True, "final_potential_id": pid, "iteration": it, "rule": rule,
+                       "evidence": evidence}
         if spec.production is None:
             ctx.store.record_campaign(ctx.campaign_id, state="converged", convergence=convergence)
             return FWAction()
         ctx.store.record_campaign(ctx.campaign_id, state="production", convergence=convergence,
                                   final_potential_id=pid)
         return spawn(ctx, production_workflow(spec, ctx.campaign_id, pid))
+
+
+def _record_rung(ctx, rung: int, steps: list[int], runs: list[dict], n_selected: int, decision: str, top: int) -> None:
+    """One entry per ladder rung in the campaign's ``ladder`` list (length, conditions, selected so far)."""
+    doc = ctx.refresh()
+    ladder = {r["rung"]: r for r in doc.get("ladder", [])}
+    entry = ladder.get(rung, {"rung": rung, "n_selected": 0, "iterations": []})
+    its = set(entry.get("iterations", []))
+    it_key = sorted({r.get("iteration") for r in runs if r.get("iteration") is not None})
+    new = [i for i in it_key if i not in its]
+    entry.update({"steps": steps, "top_rung": top,
+                  "conditions": sorted({f"{r.get('structure')} {r.get('temperature_K'):g} K {r.get('pressure_bar'):g} bar"
+                                        for r in runs}),
+                  "iterations": sorted(its | set(it_key)), "last_decision": decision})
+    if new:
+        entry["n_selected"] = int(entry.get("n_selected", 0)) + n_selected
+    ladder[rung] = entry
+    ctx.store.record_campaign(ctx.campaign_id, ladder=[ladder[k] for k in sorted(ladder)])

@@ -27,11 +27,11 @@ class TrainTask(SeilearnTask):
     and exact training set, then add the exploration iteration that uses it."""
 
     required_params = ["campaign_id", "iteration", "stage"]
-    optional_params = ["parent_potential_id"]
+    optional_params = ["parent_potential_id", "rung"]
 
     def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
-        it, stage = int(self["iteration"]), int(self["stage"])
+        it, stage, rung = int(self["iteration"]), int(self["stage"]), int(self.get("rung") or 0)
         potential_id = f"{ctx.campaign_id}-p{it:03d}"
         if not ctx.store.potentials.count_documents({"potential_id": potential_id}, limit=1):
             pairs = training_pairs(ctx)
@@ -44,18 +44,21 @@ class TrainTask(SeilearnTask):
             for a, (_, lab) in zip(atoms, pairs):
                 assert a.info["label_id"] == lab
             parent = self.get("parent_potential_id")
-            init = ctx.store.potential_file(parent, "mtp").decode() if parent else None
+            warm = bool(parent) and not ctx.spec.mtp.fresh_fit(it)
+            init = ctx.store.potential_file(parent, "mtp").decode() if warm else None
             mtp_text, metrics = engines.train(ctx.spec, atoms, init_text=init, seed=it)
             almtp = engines.active_set(ctx.spec, mtp_text, atoms)
             ctx.store.add_potential(
                 potential_id=potential_id, training_set=pairs, files={"mtp": mtp_text.encode(), "almtp": almtp},
                 campaign_id=ctx.campaign_id, iteration=it, stage=stage, parent_potential_id=parent,
-                level=ctx.spec.mtp["level"], cutoff=ctx.spec.mtp["cutoff"], species=ctx.species, metrics=metrics,
+                level=ctx.spec.mtp.level, cutoff=ctx.spec.mtp.cutoff, species=ctx.species, metrics=metrics,
                 training_settings=engines.training_settings(ctx.spec), fw_id=ctx.fw_id,
+                fit="warm" if warm else "fresh",
             )
             log.info("trained %s on %d configurations: %s", potential_id, len(pairs), metrics)
         pot = ctx.store.get_potential(potential_id)
-        record_iteration(ctx, it, stage=stage, threshold_break=ctx.spec.thresholds["breaks"][stage],
+        record_iteration(ctx, it, stage=stage, rung=rung, threshold_break=ctx.spec.thresholds.break_at(stage),
                          potential_id=potential_id, n_train=pot["n_train"], metrics=pot.get("metrics"))
-        ctx.store.record_campaign(ctx.campaign_id, iteration=it, stage=stage, current_potential_id=potential_id)
-        return spawn(ctx, iteration_workflow(ctx.spec, ctx.campaign_id, it, stage, potential_id))
+        ctx.store.record_campaign(ctx.campaign_id, iteration=it, stage=stage, rung=rung,
+                                  current_potential_id=potential_id)
+        return spawn(ctx, iteration_workflow(ctx.spec, ctx.campaign_id, it, stage, potential_id, rung))
