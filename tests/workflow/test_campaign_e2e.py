@@ -43,7 +43,7 @@ def test_tiny_campaign_converges_and_runs_production(settings, capsys):
     assert len(hashes) == len(set(hashes)) >= 10
     pots = list(store.potentials.find({"campaign_id": "tiny"}))
     assert pots and all(p["files"].get("mtp") and p["files"].get("almtp") for p in pots)
-    run = doc["production_runs"]["mini-400K-1bar-s1"]
+    run = doc["production_runs"]["mini-300K-1bar-s1"]
     assert run["status"] == "completed" and Path(run["trajectory"]).exists()
     assert run["analysis"]["frames"] >= 2 and doc["production_plots"]
     # every selected configuration carries its exploration provenance
