@@ -9,7 +9,7 @@ import pkgutil
 import sys
 
 from seilearn import __version__
-from seilearn.errors import SeilearnError
+from seilearn.errors import EmptyStoreError, SeilearnError
 
 
 FIREWORKS_SCRIPTS = ("lpad", "rlaunch", "qlaunch")
@@ -60,10 +60,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if args.verbose else logging.INFO
+    # the handler filters too: FireWorks' loggers are set to DEBUG and propagate to the root logger
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     if args.config:
         import os
 
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         rc = args.func(args)
+    except EmptyStoreError as exc:
+        print(exc)
+        return 0
     except SeilearnError as exc:
         if args.verbose:
             raise

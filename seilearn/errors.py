@@ -13,5 +13,9 @@ class StoreError(SeilearnError):
     """The database cannot be reached or used."""
 
 
+class EmptyStoreError(StoreError):
+    """A read command met a store with nothing in it yet: a normal first contact, not a failure (exit 0)."""
+
+
 class InputError(SeilearnError):
     """A malformed input file or argument."""

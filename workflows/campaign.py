@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from seilearn.config import Settings
-from seilearn.errors import InputError, SeilearnError
+from seilearn.errors import EmptyStoreError, InputError, SeilearnError
 from seilearn.store import Store, get_launchpad
 from seilearn.store.store import now
 from seilearn.workflows.builders import iteration_workflow, seed_workflow
@@ -58,7 +58,8 @@ def status(settings: Settings, campaign_id: str | None = None) -> dict[str, Any]
     if campaign_id is None:
         latest = store.campaigns.find_one({}, sort=[("updated_at", -1)])
         if latest is None:
-            raise SeilearnError("no campaign in this store; create one with `seilearn campaign create SPEC.yaml`")
+            raise EmptyStoreError("no campaigns yet; start one with `seilearn campaign run "
+                                  "workflows/examples/lpsc_li_local.yaml` (or `seilearn campaign create SPEC.yaml`)")
         campaign_id = latest["campaign_id"]
     doc = store.get_campaign(campaign_id)
     lp = get_launchpad(settings)

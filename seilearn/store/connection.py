@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+
 import pymongo
 from pymongo.database import Database
 
 from seilearn.config import Settings, load_settings, mask_uri
-from seilearn.errors import StoreError
+from seilearn.errors import EmptyStoreError, StoreError
 from seilearn.store import server
 
 _TIMEOUT_MS = 5000
@@ -55,6 +57,11 @@ def open_database(settings: Settings | None = None, *, must_exist: bool = False)
     db = client[settings.db_name]
     if must_exist and "sl_meta" not in db.list_collection_names():
         others = [n for n in client.list_database_names() if n not in ("admin", "local", "config")]
+        stores = [n for n in others if "sl_meta" in client[n].list_collection_names()]
+        if not difflib.get_close_matches(settings.db_name, stores, n=1, cutoff=0.75):
+            # no store with a similar name, so nothing was mistyped: a first contact with a fresh store
+            raise EmptyStoreError("no campaigns yet; start one with `seilearn campaign run "
+                                  "workflows/examples/lpsc_li_local.yaml` (or `seilearn campaign create SPEC.yaml`)")
         hint = f"databases on this server: {', '.join(others)}" if others else "the server has no databases yet"
         raise StoreError(
             f"database {settings.db_name!r} holds no seilearn store ({hint}); fix SEILEARN_DB_NAME or create the "

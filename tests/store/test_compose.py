@@ -40,7 +40,8 @@ def test_docker_compose_config_validates():
     if exe is None:
         import pytest
 
-        pytest.skip("docker-compose client not installed (apt-get install docker-compose); parsed checks above ran")
+        pytest.skip("docker-compose client not installed; parsed checks above ran. Run the tests as "
+                    "`SEILEARN_TEST_SYSTEM_PACKAGES=1 bash scripts/test.sh` (as root) to install it")
     env = {**os.environ, "SEILEARN_MONGO_USER": "u", "SEILEARN_MONGO_PASSWORD": "p",
            "SEILEARN_WEBGUI_USER": "w", "SEILEARN_WEBGUI_PASSWORD": "q"}
     r = subprocess.run([exe, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, env=env, timeout=60)

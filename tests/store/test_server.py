@@ -126,10 +126,15 @@ def test_not_a_uri_and_bad_db_name(tmp_path):
 
 def test_wrong_database_name_is_caught(settings, mongo_uri, monkeypatch):
     Store.open(settings)  # the real store exists in settings.db_name
-    r = cli("provenance", "c000000000000", env={"SEILEARN_MONGODB_URI": mongo_uri, "SEILEARN_DB_NAME": "seilern_typo",
+    typo = settings.db_name[:-1]  # one character dropped: close to an existing store's name
+    r = cli("provenance", "c000000000000", env={"SEILEARN_MONGODB_URI": mongo_uri, "SEILEARN_DB_NAME": typo,
                                                 "SEILEARN_HOME": str(settings.home)})
     assert r.returncode == 2
     assert "holds no seilearn store" in r.stderr and settings.db_name in r.stderr
+    # a name like no existing store's is a fresh store, not a typo: a first-contact hint, exit 0
+    r = cli("provenance", "c000000000000", env={"SEILEARN_MONGODB_URI": mongo_uri, "SEILEARN_DB_NAME": "brand_new",
+                                                "SEILEARN_HOME": str(settings.home)})
+    assert r.returncode == 0 and "no campaigns yet" in r.stdout
 
 
 def test_settings_file_errors(tmp_path, monkeypatch):

@@ -41,3 +41,37 @@ def test_status_of_unknown_campaign(settings):
         status(settings, "nope")
 
 
+
+
+@pytest.mark.parametrize("argv", [["campaign", "status"], ["campaign", "status", "--json"]])
+def test_first_contact_on_a_fresh_store(settings, capsys, argv):
+    """A new user's first read command: a hint and exit 0, not an error about the database."""
+    from seilearn.cli import main
+
+    assert main(argv) == 0
+    out = capsys.readouterr()
+    assert "no campaigns yet" in out.out and "seilearn campaign" in out.out and not out.err
+
+
+def test_first_contact_after_db_init(settings, capsys):
+    from seilearn.cli import main
+
+    Store.open(settings)
+    assert main(["campaign", "status"]) == 0
+    assert "no campaigns yet" in capsys.readouterr().out
+
+
+def test_no_debug_lines_by_default(settings, tmp_path):
+    """FireWorks' DEBUG 'Updating indices' must not reach the terminal unless -v."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    spec = Path(__file__).with_name("tiny_campaign.yaml")
+    exe = Path(sys.executable).with_name("seilearn")
+    env = {**os.environ}
+    quiet = subprocess.run([str(exe), "campaign", "create", str(spec)], capture_output=True, text=True, env=env,
+                           timeout=120)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "DEBUG" not in quiet.stdout + quiet.stderr
