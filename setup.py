@@ -4,7 +4,7 @@ The repository keeps them as top-level folders, but a site-packages install must
 top-level names ``workflows`` and ``launchers``. Metadata lives in pyproject.toml.
 """
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 MAPPED = ("workflows", "launchers")
 packages = find_packages(include=["seilearn", "seilearn.*"])
@@ -14,4 +14,9 @@ for folder in MAPPED:
 setup(
     packages=packages,
     package_dir={"seilearn": "seilearn", **{f"seilearn.{f}": f for f in MAPPED}},
+    ext_modules=[
+        # threaded E/F/stress, neighbour lists and selection rows (OpenMP; Python headers + gcc only)
+        Extension("seilearn.mtp._kernel", ["seilearn/mtp/_kernel.c"], extra_compile_args=["-O3", "-fopenmp"],
+                  extra_link_args=["-fopenmp"]),
+    ],
 )

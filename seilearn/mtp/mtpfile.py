@@ -11,14 +11,37 @@ import os
 import tempfile
 from pathlib import Path
 
-from motep.io.mlip.mtp import read_mtp as _motep_read
-from motep.io.mlip.mtp import write_mtp as _motep_write
 from motep.potentials.mtp.data import MTPData
 
 from seilearn.errors import InputError
 from seilearn.fileio import atomic_write
 
 MTPModel = MTPData
+
+
+def _motep_mtp_io():
+    """motep's .mtp reader/writer, loaded without motep.io's package __init__: that imports ase.io and with it
+    SciPy (~0.5 s of every command's start-up) for file formats an .mtp never needs."""
+    import sys
+
+    mod = sys.modules.get("motep.io.mlip.mtp") or sys.modules.get("seilearn._motep_mtp_io")
+    if mod is None:
+        import importlib.util
+
+        root = importlib.util.find_spec("motep").submodule_search_locations[0]
+        spec = importlib.util.spec_from_file_location("seilearn._motep_mtp_io", os.path.join(root, "io", "mlip", "mtp.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = mod
+        spec.loader.exec_module(mod)
+    return mod
+
+
+def _motep_read(path: str) -> MTPData:
+    return _motep_mtp_io().read_mtp(path)
+
+
+def _motep_write(path: str, model: MTPData, legacy: bool = True) -> None:
+    _motep_mtp_io().write_mtp(path, model, legacy=legacy)
 MVS_MARKER = "#MVS_v1.1"
 SUPPORTED_VERSIONS = ("1.1.0",)
 

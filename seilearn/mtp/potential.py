@@ -1,104 +1,37 @@
-"""``Potential``: an MTP with its species list, evaluated by motep's compiled C engine.
+"""``Potential``: an MTP with its species list, evaluated by seilearn's compiled, threaded kernel.
 
-motep stays behind this interface: the rest of seilearn asks a Potential for energies, forces,
-stresses, per-atom energies and the parameter Jacobians that selection and training need.
-Neighbour lists come from ``vesin`` (compiled) with a 0.3 A skin instead of motep's ASE list; motep's
-per-call min-distance warning is dropped (``Potential.check_distances`` refuses short contacts where
-that is wanted, e.g. ``seilearn mtp calc-efs``). Jacobian parameter order: moment coefficients,
-species coefficients, radial coefficients (C-order of shape (species, species, radial funcs, basis)).
+Energies, forces and stresses come from ``seilearn.mtp.kernel`` (C, OpenMP over atoms; its own cell-list
+neighbour list with a 0.3 A skin, so an MD step that moved no atom by more than skin/2 reuses the list). The
+parameter Jacobians that training uses still come from motep's engine, imported only when asked for. The
+per-call min-distance refusal is ``Potential.check_distances`` (e.g. ``seilearn mtp calc-efs``). Jacobian
+parameter order: moment coefficients, species coefficients, radial coefficients (C-order of shape
+(species, species, radial funcs, basis)).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_numbers
-from motep.potentials.mtp.cext import _mtp_cext
-from motep.potentials.mtp.cext.engine import CExtMTPEngine
-from vesin import NeighborList
 
 from seilearn.errors import InputError
+from seilearn.mtp import kernel
 from seilearn.mtp.mtpfile import MTPModel, n_params
 
-_SKIN = 0.3  # A; like motep's ASE list: rebuild only after an atom moved more than skin/2
+if TYPE_CHECKING:
+    from motep.potentials.mtp.cext.engine import CExtMTPEngine
+
+_SKIN = 0.3  # A: rebuild the list only after an atom moved more than skin/2
 
 
 def neighbour_pairs(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, shift vectors in A) of all ordered pairs closer than ``cutoff`` (vesin, compiled)."""
-    pbc = np.asarray(atoms.pbc, dtype=bool)
-    if pbc.any() and atoms.cell.rank < 3:
-        raise InputError("a periodic structure needs three cell vectors; set the cell or pbc=False")
-    box = np.asarray(atoms.cell.array if pbc.any() else np.zeros((3, 3)), dtype=float)
-    i, j, shifts = NeighborList(cutoff=float(cutoff), full_list=True).compute(
-        np.asarray(atoms.positions, dtype=float), box, pbc if pbc.any() else False, quantities="ijS")
-    return i, j, shifts @ box
-
-
-class _VesinEngine(CExtMTPEngine):
-    """motep's C engine with vesin's compiled neighbour list in place of ASE's (51 of 59 us/atom)."""
-
-    def _initiate_neighbor_list(self, atoms: Atoms) -> None:
-        cutoff = float(self.mtp_data.radial_basis.max) + _SKIN
-        i, j, offsets = neighbour_pairs(atoms, cutoff)
-        n = len(atoms)
-        if i.size > 1 and np.any(i[1:] < i[:-1]):  # vesin usually returns pairs grouped by centre already
-            order = np.argsort(i, kind="stable")
-            i, j, offsets = i[order], j[order], offsets[order]
-        counts = np.bincount(i, minlength=n)
-        width = max(int(counts.max()) if counts.size else 0, 1)
-        slot = np.arange(i.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        js = np.full((n, width), -1, dtype=np.int32)
-        offs = np.zeros((n, width, 3))
-        js[i, slot] = j
-        offs[i, slot] = offsets
-        self._neighbors, self._offsets = js, offs
-        self._padding = js < 0
-        self._ref = (atoms.positions.copy(), atoms.cell.array.copy(), atoms.pbc.copy())
-        self.neighbor_list = True  # marks the list as built for motep's base class
-
-    def update_neighbor_list(self, atoms: Atoms) -> bool:
-        if "train" in self.mode:
-            return super().update_neighbor_list(atoms)
-        ref = getattr(self, "_ref", None)
-        if ref is not None and ref[0].shape == atoms.positions.shape and np.array_equal(ref[1], atoms.cell.array) \
-                and np.array_equal(ref[2], atoms.pbc):
-            moved = np.max(np.sum((atoms.positions - ref[0]) ** 2, axis=1), initial=0.0)
-            if moved <= (0.5 * _SKIN) ** 2:
-                return False
-        self._initiate_neighbor_list(atoms)
-        return True
-
-    def _types(self, atoms: Atoms) -> np.ndarray:
-        key = atoms.numbers.tobytes()
-        if getattr(self, "_types_key", None) != key:
-            lookup = {int(z): t for t, z in enumerate(self.mtp_data.species)}
-            self._itypes = np.array([lookup[int(z)] for z in atoms.numbers], dtype=np.int32)
-            self._types_key = key
-        return self._itypes
-
-    def _calc_run(self, atoms: Atoms) -> tuple[np.ndarray, ...]:
-        # motep's _calc_run, minus its per-call Python overhead (type lookup, min-distance warning, einsum);
-        # the short-distance check is Potential.check_distances, called where a refusal is wanted
-        js = self._neighbors
-        pos = atoms.positions
-        rij = getattr(self, "_rij", None)
-        if rij is None or rij.shape != self._offsets.shape:
-            rij = self._rij = np.empty_like(self._offsets)
-        # in place into one buffer: three temporaries of (atoms x neighbours x 3) cost 0.4 ms at 416 atoms
-        np.take(pos, js, axis=0, out=rij)
-        np.add(rij, self._offsets, out=rij)
-        np.subtract(rij, pos[:, None, :], out=rij)
-        rij[self._padding] = self.mtp_data.radial_basis.max  # padding slots sit at the cutoff: no contribution
-        itypes = self._types(atoms)
-        self.mbd.clean()
-        self.rbd.clean()
-        energies, gradient = _mtp_cext.calc_run(js, rij, itypes, itypes[js], self.mtp_data, self.mbd)
-        forces = _mtp_cext.calc_forces_from_gradient(gradient, js)
-        stress = gradient.reshape(-1, 3).T @ rij.reshape(-1, 3)
-        return energies, forces, stress
+    """(i, j, shift vectors in A) of all ordered pairs closer than ``cutoff`` (compiled cell lists)."""
+    nl = kernel.neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
+    return nl.i, nl.j.astype(np.int64), nl.offsets
 
 
 class Potential:
@@ -117,8 +50,10 @@ class Potential:
         model.species = [atomic_numbers[s] for s in species]
         if model.species_coeffs is None or model.moment_coeffs is None or model.radial_coeffs is None:
             raise InputError("the potential is an untrained template (no coefficients); train it first")
-        self._run_engine: CExtMTPEngine | None = None
-        self._engine_key: tuple | None = None
+        self._nl: kernel.NeighbourList | None = None
+        self._nl_key: tuple | None = None
+        self._nl_positions: np.ndarray | None = None
+        self._workspace: dict = {}
 
     @property
     def cutoff(self) -> float:
@@ -143,15 +78,39 @@ class Potential:
         self._checked_numbers = key
 
     def calculate(self, atoms: Atoms) -> dict[str, np.ndarray]:
-        """energy, energies, forces, stress (ASE units and Voigt order)."""
+        """energy, energies, forces, stress (ASE units and Voigt order; NaN without a 3-D cell)."""
         self.check(atoms)
-        key = (len(atoms), atoms.numbers.tobytes(), tuple(atoms.pbc))
-        if self._run_engine is None or key != self._engine_key:
-            # motep's engine keeps its neighbour list: a new system needs a new engine
-            self._run_engine = _VesinEngine(self.model, mode="run")
-            self._engine_key = key
-        res = self._run_engine.calculate(atoms)
-        return {k: np.array(v, copy=True) for k, v in res.items()}
+        nl = self._neighbours(atoms)
+        energies, forces, virial = kernel.efs(kernel.ModelArrays(self.model), atoms.positions, self._types(atoms),
+                                              nl, self._workspace)
+        if atoms.cell.rank == 3:
+            sym = 0.5 * (virial + virial.T) / atoms.get_volume()
+            stress = sym.flat[[0, 4, 8, 5, 2, 1]]
+        else:
+            stress = np.full(6, np.nan)
+        return {"energy": float(energies.sum()), "energies": energies, "forces": forces, "stress": stress}
+
+    def _neighbours(self, atoms: Atoms) -> kernel.NeighbourList:
+        """The skin list of ``atoms``: reused while cell, pbc and numbers are the same and no atom moved more
+        than skin/2 since it was built."""
+        key = (len(atoms), atoms.numbers.tobytes(), atoms.pbc.tobytes(), atoms.cell.array.tobytes(), self.cutoff)
+        if self._nl is not None and key == self._nl_key:
+            moved = np.max(np.sum((atoms.positions - self._nl_positions) ** 2, axis=1), initial=0.0)
+            if moved <= (0.5 * _SKIN) ** 2:
+                return self._nl
+        self._nl = kernel.neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, self.cutoff + _SKIN)
+        self._nl_key = key
+        self._nl_positions = atoms.positions.copy()
+        return self._nl
+
+    def _types(self, atoms: Atoms) -> np.ndarray:
+        key = atoms.numbers.tobytes()
+        if getattr(self, "_types_key", None) != key:
+            lookup = np.full(max(int(atoms.numbers.max(initial=0)), max(self.model.species)) + 1, -1, dtype=np.int32)
+            lookup[list(self.model.species)] = np.arange(len(self.model.species), dtype=np.int32)
+            self._itypes = lookup[atoms.numbers]
+            self._types_key = key
+        return self._itypes
 
     def check_distances(self, atoms: Atoms, where: str = "structure") -> None:
         """Atoms closer than the potential's min_dist raise InputError (MLIP refuses them too)."""
@@ -164,17 +123,22 @@ class Potential:
 
     def min_distance(self, atoms: Atoms) -> float | None:
         """Shortest interatomic distance within the cutoff (MLIP's ``mindist`` feature), None if no pair."""
-        i, j, offsets = neighbour_pairs(atoms, self.model.radial_basis.max)
-        if not i.size:
+        nl = self._neighbours(atoms)  # the skin list holds every pair within the cutoff
+        if not len(nl.j):
             return None
-        return float(np.linalg.norm(atoms.positions[j] + offsets - atoms.positions[i], axis=1).min())
+        v = nl.vectors(atoms.positions)
+        d = float(np.sqrt(np.einsum("ij,ij->i", v, v).min()))
+        return d if d < self.cutoff else None
 
-    def calculator(self) -> "MTPCalculator":
+    def calculator(self) -> MTPCalculator:
         return MTPCalculator(self)
 
     def _train_engine(self, atoms: Atoms) -> CExtMTPEngine:
+        # motep (and through it SciPy's sparse graphs) only where parameter Jacobians are needed
+        from motep.potentials.mtp.cext.engine import CExtMTPEngine
+
         self.check(atoms)
-        engine = _VesinEngine(self.model, mode="train")
+        engine = CExtMTPEngine(self.model, mode="train")
         engine.calculate(atoms)
         return engine
 

@@ -18,13 +18,14 @@ An MLIP equation index (stored in an ``.almtp`` beside each active row) is 0 for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 from ase import Atoms
 
 from seilearn.errors import InputError
+from seilearn.mtp import kernel
 
 MODES = ("cfg", "nbh")
 
@@ -40,7 +41,7 @@ class SelectionWeights:
     weight_scaling: int = 2
 
     @classmethod
-    def for_mode(cls, mode: str, weight_scaling: int = 2) -> "SelectionWeights":
+    def for_mode(cls, mode: str, weight_scaling: int = 2) -> SelectionWeights:
         """cfg: energy rows only; nbh: site-energy rows only (MLIP's two common settings)."""
         if mode == "cfg":
             return cls(energy_weight=1.0, site_en_weight=0.0, weight_scaling=weight_scaling)
@@ -120,8 +121,7 @@ def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeig
         if not m.any():
             raise InputError("a configuration with no (non-ghost) atoms cannot be graded")
         masks.append(None if m.all() else m)
-    for k, (atoms, site) in enumerate(zip(atoms_list, batch_site_rows(potential, atoms_list, masks,
-                                                                                 progress=progress))):
+    for k, site in enumerate(batch_site_rows(potential, atoms_list, masks, progress=progress)):
         n = len(site)
         r = site if w.mode == "nbh" else site.sum(axis=0)[None, :] * (w.energy_weight / n ** (w.weight_scaling / 2.0))
         blocks.append(r)
@@ -132,148 +132,43 @@ def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeig
     return np.vstack(blocks), np.concatenate(owners), np.concatenate(eqns)
 
 
-# -- fast site-energy Jacobian ------------------------------------------------------------------
-# Grading needs dV_i/dtheta only; motep's training engine also builds the force and stress Jacobians
-# (10x the work). Every row follows from one per-atom tensor G[i, t, a, k] = sum over neighbours j of
-# type t of Q_k(r_ij) * (angular part a of r_ij/|r_ij|): the basic moments are M_a = c . G and their
-# radial-coefficient derivatives are G itself, chained through the moment contractions.
+# -- site-energy Jacobian ---------------------------------------------------------------------------
+# Grading needs dV_i/dtheta only (motep's training engine also builds the force and stress Jacobians, 10x the
+# work): the compiled kernel (seilearn.mtp.kernel) computes the rows directly, threaded over atoms.
 
 
 def _types_of(potential, atoms: Atoms) -> np.ndarray:
     symbols = atoms.get_chemical_symbols()
     if "mtp_type" in atoms.arrays and all(s == "X" for s in symbols):
-        return np.asarray(atoms.arrays["mtp_type"], dtype=np.int64)
+        return np.asarray(atoms.arrays["mtp_type"], dtype=np.int32)
     index = {s: k for k, s in enumerate(potential.species)}
     try:
-        return np.array([index[s] for s in symbols], dtype=np.int64)
+        return np.array([index[s] for s in symbols], dtype=np.int32)
     except KeyError as exc:
         raise InputError(f"species {exc.args[0]} not in the potential's {list(potential.species)}") from exc
 
 
-def _pairs(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, r_ij vectors) of all ordered pairs closer than ``cutoff`` (compiled neighbour list)."""
-    from vesin import NeighborList
-
-    pbc = np.asarray(atoms.pbc, bool)
-    if pbc.any() and not pbc.all():
-        from ase.neighborlist import neighbor_list
-
-        i, j, d = neighbor_list("ijD", atoms, cutoff)
-        return i, j, d
-    box = np.asarray(atoms.cell) if pbc.all() else np.zeros((3, 3))
-    nl = NeighborList(cutoff=cutoff, full_list=True)
-    i, j, d = nl.compute(points=atoms.get_positions(), box=box, periodic=bool(pbc.all()), quantities="ijD")
-    return np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(d, float)
-
-
-def _centre_pairs(potential, atoms: Atoms, centres: np.ndarray | None):
-    """(centre slot of each pair, neighbour type of each pair, pair vectors, type of each centre)."""
-    types = _types_of(potential, atoms)
-    centre_idx = np.arange(len(atoms)) if centres is None else np.flatnonzero(centres)
-    slot = np.full(len(atoms), -1, dtype=np.int64)
-    slot[centre_idx] = np.arange(len(centre_idx))
-    i, j, d = _pairs(atoms, float(potential.model.radial_basis.max))
-    keep = slot[i] >= 0
-    return slot[i[keep]], types[j[keep]], d[keep], types[centre_idx]
+def _site_rows(potential, arrays: kernel.ModelArrays, atoms: Atoms, centres: np.ndarray | None) -> np.ndarray:
+    nl = kernel.neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, float(potential.model.radial_basis.max))
+    idx = None if centres is None else np.flatnonzero(centres)
+    return kernel.site_rows(arrays, atoms.positions, _types_of(potential, atoms), nl, idx)
 
 
 def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None, total: bool = False) -> np.ndarray:
     """dV_i/dtheta for the atoms in ``centres`` (default all), MLIP parameter order, shape (n, n_params);
     with ``total`` their sum (the energy Jacobian of those atoms), shape (n_params,)."""
-    return _rows_from_pairs(potential, *_centre_pairs(potential, atoms, centres), total=total)
+    rows = _site_rows(potential, kernel.ModelArrays(potential.model), atoms, centres)
+    return rows.sum(axis=0) if total else rows
 
 
 def batch_site_rows(potential, atoms_list: Sequence[Atoms], centres_list: Sequence[np.ndarray | None],
-                    max_atoms: int = 4000, progress: bool = False) -> list[np.ndarray]:
-    """``site_energy_rows`` of many configurations, computed in chunks of about ``max_atoms`` centres
-    (one vectorised pass per chunk instead of one per configuration: small frames are overhead-bound)."""
-    out: list[np.ndarray] = []
-    bar = None
+                    progress: bool = False) -> list[np.ndarray]:
+    """``site_energy_rows`` of many configurations (``centres_list[k]``: the centres of configuration k, None
+    for all)."""
+    arrays = kernel.ModelArrays(potential.model)
+    it = zip(atoms_list, centres_list)
     if progress and len(atoms_list) > 20:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(atoms_list), desc="selection rows", unit="cfg", leave=False)
-    k = 0
-    while k < len(atoms_list):
-        parts, count = [], 0
-        while k < len(atoms_list) and (not parts or count + len(atoms_list[k]) <= max_atoms):
-            parts.append(_centre_pairs(potential, atoms_list[k], centres_list[k]))
-            count += len(parts[-1][3])
-            k += 1
-        sizes = [len(p[3]) for p in parts]
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        rows = _rows_from_pairs(potential, np.concatenate([p[0] + o for p, o in zip(parts, offsets)]),
-                                np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
-                                np.concatenate([p[3] for p in parts]))
-        out.extend(np.split(rows, np.cumsum(sizes)[:-1]))
-        if bar is not None:
-            bar.update(len(parts))
-    if bar is not None:
-        bar.close()
-    return out
-
-
-def _rows_from_pairs(potential, c: np.ndarray, tj: np.ndarray, d: np.ndarray, ti: np.ndarray,
-                     total: bool = False) -> np.ndarray:
-    """Site-energy Jacobian rows of ``len(ti)`` centres from their pairs (centre slot ``c``, neighbour type
-    ``tj``, vector ``d``)."""
-    from scipy.sparse import csr_matrix
-
-    model = potential.model
-    S, R = int(model.species_count), int(model.radial_funcs_count)
-    rb = model.radial_basis
-    K, rmin, rmax = int(rb.size), float(rb.min), float(rb.max)
-    scaling = float(model.scaling) if model.scaling is not None else 1.0
-    basic = np.asarray(model.alpha_index_basic, dtype=np.int64).reshape(-1, 4)
-    times = np.asarray(model.alpha_index_times, dtype=np.int64).reshape(-1, 4)
-    mapping = np.asarray(model.alpha_moment_mapping, dtype=np.int64)
-    n_mom = int(model.alpha_moments_count)
-    coeffs = np.asarray(model.radial_coeffs, dtype=float).reshape(S, S, R, K)
-    nb = len(basic)
-    n = len(ti)
-    r = np.sqrt(np.einsum("pk,pk->p", d, d))
-    u = d / r[:, None]
-    # Chebyshev radial basis times the smooth cutoff scaling * (rmax - r)^2
-    x = 2.0 * (r - rmin) / (rmax - rmin) - 1.0
-    Q = np.empty((len(r), K))
-    Q[:, 0] = scaling * np.clip(rmax - r, 0.0, None) ** 2
-    if K > 1:
-        Q[:, 1] = x * Q[:, 0]
-    for k in range(2, K):
-        Q[:, k] = 2.0 * x * Q[:, k - 1] - Q[:, k - 2]
-    # angular parts u_x^p u_y^q u_z^s of every basic moment
-    maxp = int(basic[:, 1:].max()) if nb else 0
-    pw = np.ones((maxp + 1, len(r), 3))
-    for p in range(1, maxp + 1):
-        pw[p] = pw[p - 1] * u
-    U = pw[basic[:, 1], :, 0] * pw[basic[:, 2], :, 1] * pw[basic[:, 3], :, 2]  # (nb, P)
-    X = np.empty((len(r), nb, K))  # C order, so the reshape below is free
-    np.multiply(U.T[:, :, None], Q[:, None, :], out=X)
-    X = X.reshape(len(r), nb * K)
-    W = csr_matrix((np.ones(len(r)), (c * S + tj, np.arange(len(r)))), shape=(n * S, len(r)))
-    G = np.asarray(W @ X).reshape(n, S, nb, K)
-
-    mu = basic[:, 0]
-    Cmu = coeffs[ti][:, :, mu, :]  # (n, S, nb, K)
-    M = np.zeros((n, n_mom))
-    M[:, :nb] = np.einsum("ctak,ctak->ca", G, Cmu)
-    for a, b, mult, out in times:
-        M[:, out] += mult * M[:, a] * M[:, b]
-    dM = np.zeros((n, n_mom))
-    dM[:, mapping] += np.asarray(model.moment_coeffs, dtype=float)
-    for a, b, mult, out in times[::-1]:
-        dM[:, a] += mult * dM[:, out] * M[:, b]
-        dM[:, b] += mult * dM[:, out] * M[:, a]
-    onehot_mu = np.zeros((nb, R))
-    onehot_mu[np.arange(nb), mu] = 1.0
-    H = np.einsum("ca,ctak,am->ctmk", dM[:, :nb], G, onehot_mu, optimize=True).reshape(n, S * R * K)
-    if total:
-        by_type = np.zeros((S, n))
-        by_type[ti, np.arange(n)] = 1.0
-        return np.concatenate([(by_type @ H).ravel(), by_type.sum(axis=1), M[:, mapping].sum(axis=0)])
-    out = np.zeros((n, S * S * R * K + S + len(mapping)))
-    radial = out[:, : S * S * R * K].reshape(n, S, S * R * K)
-    radial[np.arange(n), ti] = H
-    out[np.arange(n), S * S * R * K + ti] = 1.0
-    out[:, S * S * R * K + S:] = M[:, mapping]
-    return out
+        it = tqdm(it, total=len(atoms_list), desc="selection rows", unit="cfg", leave=False)
+    return [_site_rows(potential, arrays, atoms, centres) for atoms, centres in it]

@@ -1,0 +1,56 @@
+"""Commands that evaluate or grade with an MTP start fast: they never import torch (CHGNet's), and the ones
+that need no MaxVol never import SciPy either (checked with ``python -X importtime``, in a fresh process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seilearn.mtp.cfg import write_cfg
+from seilearn.mtp.mtpfile import write_mtp
+from tests.selection.helpers import frame_of_size, random_potential
+
+SPECIES = "Li,P,S,Cl"
+
+
+def _imported(args: list[str], cwd: Path) -> set[str]:
+    """Top-level packages a ``seilearn ARGS`` run in a new interpreter imported (it must succeed)."""
+    code = f"import sys; from seilearn.cli import main; sys.exit(main({args!r}))"
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "seilearn" in names and "numpy" in names  # the importtime report was read
+    return names
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("startup")
+    pot = random_potential(seed=3)
+    write_mtp(d / "pot.mtp", pot.model)
+    write_cfg(d / "train.cfg", [frame_of_size(30, seed=s) for s in range(4)], pot.species)
+    write_cfg(d / "in.cfg", [frame_of_size(30, seed=10 + s) for s in range(2)], pot.species)
+    return d
+
+
+def test_calc_efs_imports_neither_torch_nor_scipy(inputs):
+    names = _imported(["mtp", "calc-efs", "pot.mtp", "in.cfg", "out.cfg", "--allow-short", "--species", SPECIES],
+                      inputs)
+    assert "torch" not in names and "scipy" not in names and "vesin" not in names
+
+
+def test_grade_and_select_add_do_not_import_torch(inputs):
+    build = _imported(["grade", "pot.mtp", "train.cfg", "in.cfg", "g1.cfg", "--active-set", "set.almtp",
+                       "--species", SPECIES], inputs)
+    assert "torch" not in build
+    stored = _imported(["grade", "set.almtp", "in.cfg", "g2.cfg"], inputs)  # active set read, not built
+    assert "torch" not in stored and "scipy" not in stored
+    select = _imported(["select-add", "pot.mtp", "train.cfg", "in.cfg", "s.cfg", "--species", SPECIES], inputs)
+    assert "torch" not in select
