@@ -132,9 +132,9 @@ def launch_local(n_rockets: int, campaign_id: str | None = None, categories: lis
     lp = get_launchpad(settings, strm_lvl="ERROR")
     recover_lost_runs(lp, settings.home, campaign_id)
     workdir = str(workdir or Path(settings.work_dir) / "launches")
-    # one BLAS thread per rocket: N rockets on N cores, instead of BLAS pools fighting over them
+    # cores/N BLAS and MTP-kernel (OpenMP) threads per rocket: N rockets fill the cores without oversubscribing
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+        os.environ.setdefault(var, str(max(1, len(os.sched_getaffinity(0)) // max(1, n_rockets))))
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_rocket_loop, args=(campaign_id, categories, workdir, idle_exit_s),
                          name=f"rocket-{i}") for i in range(max(1, n_rockets))]
