@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from seilearn.errors import InputError
-from seilearn.labelling.base import LabelResult, Labeller, mask_secrets
+from seilearn.labelling.base import Labeller, LabelResult, mask_secrets
 
-LABELLERS = ("chgnet", "vasp", "gpaw")
+LABELLERS = ("chgnet", "vasp", "atomate2-vasp", "gpaw")
 
 
 def get_labeller(name: str, **settings) -> Labeller:
-    """A labeller by name (``chgnet``, ``vasp``, ``gpaw``) with its settings."""
+    """A labeller by name (``chgnet``, ``vasp``, ``atomate2-vasp``, ``gpaw``) with its settings."""
     if name == "chgnet":
         from seilearn.labelling.chgnet import CHGNetLabeller
 
@@ -18,6 +18,10 @@ def get_labeller(name: str, **settings) -> Labeller:
         from seilearn.labelling.vasp import VaspLabeller
 
         return VaspLabeller(**settings)
+    if name == "atomate2-vasp":
+        from seilearn.labelling.atomate2_vasp import Atomate2VaspLabeller
+
+        return Atomate2VaspLabeller(**settings)
     if name == "gpaw":
         from seilearn.labelling.gpaw import GPAWLabeller
 

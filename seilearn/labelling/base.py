@@ -30,6 +30,8 @@ class LabelResult:
     wall_time: float | None = None
     units: dict[str, str] = field(default_factory=lambda: dict(UNITS))
     settings: dict[str, Any] = field(default_factory=dict)
+    # where the label came from beyond the labeller's settings (e.g. atomate2's task document uuid)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -24,7 +24,7 @@ KBAR_TO_EV_A3 = 0.1 * GPa
 # the detours an unconverged SCF takes, in order (VASP wiki: ALGO=All for hard cases, Damped with a small TIME)
 DEFAULT_DETOURS: tuple[dict[str, Any], ...] = ({"ALGO": "All", "NELM": 200}, {"ALGO": "Damped", "TIME": 0.5, "NELM": 300})
 # INCAR keys the static set writes that a labelling run does not need (big files)
-_NO_FILES = {"LCHARG": False, "LAECHG": False, "LWAVE": False, "LORBIT": None}
+NO_FILES = {"LCHARG": False, "LAECHG": False, "LWAVE": False, "LORBIT": None}
 
 
 def potcar_dir() -> Path | None:
@@ -68,7 +68,7 @@ class VaspLabeller(Labeller):
         self.pp_path = Path(pp_path) if pp_path else None
         self.pp_subdir = pp_subdir
         self.user_incar = {"ENCUT": encut, "EDIFF": ediff, "KSPACING": kspacing, "ISMEAR": ismear, "SIGMA": sigma,
-                           "LREAL": lreal, "NELM": nelm, "ISPIN": ispin, **_NO_FILES, **(incar or {})}
+                           "LREAL": lreal, "NELM": nelm, "ISPIN": ispin, **NO_FILES, **(incar or {})}
         self.detours = [dict(d) for d in detours]
         self.use_custodian = use_custodian
         self.max_errors = int(max_errors)
