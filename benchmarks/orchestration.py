@@ -5,7 +5,12 @@ every firework's wall time into science (structures, labelling, training, MD, se
 recorded by the tasks as ``engine_s``) and the rest: FireWorks bookkeeping, store reads/writes,
 GridFS transfers, provenance. Prints a table per firework kind and per iteration.
 
+Also prints how busy the rockets were: busy rocket-seconds over rockets x the campaign's span, and the
+seconds spent with 0, 1, 2, ... fireworks running.
+
 Usage: python benchmarks/orchestration.py [SPEC.yaml]
+       python benchmarks/orchestration.py --measure CAMPAIGN [--rockets N]   (an existing store, e.g. the
+       main job's: SEILEARN_HOME=... python benchmarks/orchestration.py --measure lpsc-li-local)
 """
 
 from __future__ import annotations
@@ -20,7 +25,26 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def print_utilisation(campaign_id: str, rockets: int) -> None:
+    from seilearn.config import load_settings
+    from seilearn.store import get_launchpad
+    from seilearn.workflows.campaign import rocket_utilisation
+
+    u = rocket_utilisation(get_launchpad(load_settings()), campaign_id, rockets)
+    if u["idle_fraction"] is None:
+        print(f"campaign {campaign_id}: no finished launches")
+        return
+    print(f"\nrockets: {rockets}, campaign span {u['span_s']:.1f} s, busy {u['busy_s']:.1f} rocket-s, "
+          f"idle fraction {u['idle_fraction']:.1%}")
+    print("seconds with k fireworks running: " + ", ".join(f"{k}: {v:.0f}" for k, v in u["seconds_at"].items()))
+    print("busy rocket-seconds by kind: " + ", ".join(f"{k} {v:.0f}" for k, v in u["busy_by_kind_s"].items()))
+
+
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--measure":
+        rockets = int(sys.argv[sys.argv.index("--rockets") + 1]) if "--rockets" in sys.argv else 2
+        print_utilisation(sys.argv[2], rockets)
+        return
     spec = sys.argv[1] if len(sys.argv) > 1 else str(REPO / "tests" / "workflow" / "tiny_campaign.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["SEILEARN_HOME"] = str(Path(tmp) / "home")
@@ -34,6 +58,9 @@ def main() -> None:
         rc = run_campaign(spec, rockets=2, poll_s=2.0)
         wall = time.time() - t0
         lp = get_launchpad(settings)
+        from seilearn.workflows.spec import load_spec
+
+        print_utilisation(load_spec(spec).name, 2)
         per_kind: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
         for fw in lp.fireworks.find({}, {"fw_id": 1, "spec._seilearn": 1, "launches": 1}):
             kind = fw["spec"]["_seilearn"]["kind"]

@@ -192,3 +192,41 @@ def extend(settings: Settings, campaign_id: str, iterations: int) -> str:
     lp.add_wf(iteration_workflow(spec, campaign_id, it, stage, pid, rung))
     store.record_campaign(campaign_id, state="running", iteration=it)
     return f"added exploration iteration {it} at stage {stage + 1} with {pid}; max_iterations {spec.max_iterations}"
+
+
+def launch_intervals(lp, campaign_id: str) -> list[tuple[float, float, str]]:
+    """(start, end, kind) in epoch seconds of every finished launch of the campaign's fireworks."""
+    from fireworks.core.firework import Launch
+
+    kinds = {d["fw_id"]: d["spec"]["_seilearn"].get("kind", "?")
+             for d in lp.fireworks.find({"spec._seilearn.campaign_id": campaign_id}, {"fw_id": 1, "spec._seilearn": 1})}
+    out = []
+    for doc in lp.launches.find({"fw_id": {"$in": list(kinds)}}, {"_id": 0}):
+        launch = Launch.from_dict(doc)
+        if launch.time_start and launch.time_end:
+            out.append((launch.time_start.timestamp(), launch.time_end.timestamp(), kinds[doc["fw_id"]]))
+    return sorted(out)
+
+
+def rocket_utilisation(lp, campaign_id: str, rockets: int) -> dict[str, Any]:
+    """How busy ``rockets`` rockets were over the campaign's span (first launch start to last launch end):
+    busy rocket-seconds over rockets x span, the idle fraction, and the seconds with k fireworks running."""
+    spans = launch_intervals(lp, campaign_id)
+    if not spans:
+        return {"rockets": rockets, "span_s": 0.0, "busy_s": 0.0, "idle_fraction": None, "seconds_at": {}}
+    t0, t1 = spans[0][0], max(e for _, e, _ in spans)
+    busy = sum(e - s for s, e, _ in spans)
+    events = sorted([(s, 1) for s, _, _ in spans] + [(e, -1) for _, e, _ in spans])
+    at: dict[int, float] = {}
+    level, last = 0, t0
+    for t, step in events:
+        at[level] = at.get(level, 0.0) + (t - last)
+        level, last = level + step, t
+    by_kind: dict[str, float] = {}
+    for s, e, kind in spans:
+        by_kind[kind] = by_kind.get(kind, 0.0) + (e - s)
+    span = t1 - t0
+    return {"rockets": rockets, "span_s": span, "busy_s": busy,
+            "idle_fraction": max(0.0, 1.0 - busy / (rockets * span)) if span > 0 else None,
+            "seconds_at": {k: round(v, 1) for k, v in sorted(at.items())},
+            "busy_by_kind_s": {k: round(v, 1) for k, v in sorted(by_kind.items())}}
