@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-GOLDEN = SHARED / "golden" / "mlip3"
+GOLDEN = REPO / "tests" / "data" / "mlip3"
 
 
 def free_port() -> int:
@@ -101,7 +100,5 @@ def settings(mongo_uri, db_name, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def golden() -> Path:
-    """The MLIP-3 golden data shipped in ../shared."""
-    if not GOLDEN.is_dir():
-        pytest.skip(f"golden data not found at {GOLDEN} (CI clones ../shared beside the repo)")
+    """MLIP-3's outputs on our own inputs (tests/data/mlip3/README.md): ``li/`` and ``lpscl/``."""
     return GOLDEN

@@ -21,7 +21,7 @@ def _same(a, b):
 
 
 def test_cfg_round_trip_golden(golden, tmp_path):
-    src = golden / "04.calculate_grade" / "sample_out" / "graded.cfg.0"
+    src = golden / "li" / "graded.cfg"  # written by MLIP-3's calculate_grade
     first = read_cfg(src, ["Li"])
     assert first and all("nbh_grades" in a.arrays for a in first)
     assert all(isinstance(a.info["mv_grade"], float) for a in first)
@@ -35,15 +35,19 @@ def test_cfg_round_trip_golden(golden, tmp_path):
 
 
 def test_cfg_plus_stress_convention(golden):
-    atoms = read_cfg(golden / "03.calculate_efs" / "sample_out" / "calculated.cfg.0", ["Li"])[0]
-    # golden PlusStress xx = 26.09434 eV; ASE stress = -PlusStress / volume
-    assert atoms.get_stress()[0] * atoms.get_volume() == pytest.approx(-26.09434)
-    assert atoms.info["mlip_features"]["EFS_by"] == "MultiMTP3"
-    assert next(iter(iread_cfg(golden / "03.calculate_efs" / "train.cfg"))).get_chemical_symbols()[0] == "X"
+    path = golden / "li" / "efs.cfg"  # written by MLIP-3's calculate_efs
+    atoms = read_cfg(path, ["Li"])[0]
+    lines = path.read_text().splitlines()
+    plus_xx = float(lines[next(i for i, ln in enumerate(lines) if ln.startswith(" PlusStress")) + 1].split()[0])
+    # PlusStress is -stress * volume in eV (ASE's sign convention for the stress)
+    assert atoms.get_stress()[0] * atoms.get_volume() == pytest.approx(-plus_xx, abs=1e-12)
+    assert atoms.info["mlip_features"]["EFS_by"] == "MultiMTP10"  # MLIP-3: "MultiMTP" + alpha_scalar_moments + 1
+    assert next(iter(iread_cfg(path))).get_chemical_symbols()[0] == "X"
 
 
 def test_cfg_types_without_species_survive(golden, tmp_path):
-    atoms = read_cfg(golden / "03.calculate_efs" / "train.cfg")
+    atoms = read_cfg(golden / "lpscl" / "train.cfg")
+    assert {int(t) for a in atoms for t in a.arrays["mtp_type"]} == {0, 1, 2, 3}
     write_cfg(tmp_path / "x.cfg", atoms, ["Li"])
     assert [list(a.arrays["mtp_type"]) for a in read_cfg(tmp_path / "x.cfg")] == \
         [list(a.arrays["mtp_type"]) for a in atoms]
@@ -109,14 +113,14 @@ def test_failed_write_leaves_nothing(tmp_path):
 
 
 def test_mtp_round_trip_from_almtp(golden, tmp_path):
-    model = read_mtp(golden / "03.calculate_efs" / "pot.almtp")
-    assert model.species_count == 1 and model.alpha_scalar_moments == 5
+    model = read_mtp(golden / "li" / "pot.almtp")  # MLIP-3 writes no scaling line when it is 1
+    assert model.species_count == 1 and model.alpha_scalar_moments == 9 and model.scaling == 1.0
     write_mtp(tmp_path / "pot.mtp", model)
     again = read_mtp(tmp_path / "pot.mtp")
     assert to_text(again) == to_text(model)
     assert np.array_equal(again.moment_coeffs, model.moment_coeffs)
     assert np.array_equal(again.radial_coeffs, model.radial_coeffs)
-    assert n_params(model) == 1 * 1 * 2 * 8 + 1 + 5
+    assert n_params(model) == 1 * 1 * 2 * 8 + 1 + 9
     assert read_mtp(to_text(model)).scaling == model.scaling
 
 
@@ -125,7 +129,7 @@ def test_mtp_level8_four_species_has_269_params():
 
 
 def test_mtp_rejects_other_versions(golden, tmp_path):
-    text = (golden / "03.calculate_efs" / "pot.almtp").read_bytes().split(b"#MVS_v1.1")[0].decode()
+    text = (golden / "li" / "pot.almtp").read_bytes().split(b"#MVS_v1.1")[0].decode()
     bad = tmp_path / "old.mtp"
     bad.write_text(text.replace("version = 1.1.0", "version = 2.0.0"))
     with pytest.raises(InputError, match=r"old\.mtp.*version '2\.0\.0'"):

@@ -1,7 +1,6 @@
 """CLI behaviour beyond the golden examples: cfg mode, errors, ghost atoms."""
 
 import numpy as np
-import pytest
 
 from seilearn.cli import main
 from seilearn.mtp.cfg import read_cfg
@@ -9,7 +8,7 @@ from seilearn.selection.cfgio import read_cfg_for_selection
 
 
 def test_grade_cfg_mode_from_training_set(golden, tmp_path, capsys):
-    d = golden / "04.calculate_grade"
+    d = golden / "li"
     out = tmp_path / "g.cfg"
     assert main(["grade", str(d / "pot.almtp"), str(d / "train.cfg"), str(d / "train.cfg"), str(out),
                  "--mode", "cfg"]) == 0
@@ -21,9 +20,9 @@ def test_grade_cfg_mode_from_training_set(golden, tmp_path, capsys):
 
 def test_grade_without_active_set_needs_training_set(golden, tmp_path, capsys):
     mtp = tmp_path / "pot.mtp"
-    raw = (golden / "04.calculate_grade" / "pot.almtp").read_bytes()
+    raw = (golden / "li" / "pot.almtp").read_bytes()
     mtp.write_bytes(raw[: raw.index(b"#MVS_v1.1")])
-    cfg = golden / "04.calculate_grade" / "train.cfg"
+    cfg = golden / "li" / "train.cfg"
     assert main(["grade", str(mtp), str(cfg), str(tmp_path / "o.cfg")]) == 2
     assert "pass TRAIN.cfg" in capsys.readouterr().err
     assert not (tmp_path / "o.cfg").exists()
@@ -32,20 +31,24 @@ def test_grade_without_active_set_needs_training_set(golden, tmp_path, capsys):
 
 
 def test_select_add_limit_and_species_error(golden, tmp_path, capsys):
-    d = golden / "06.select_add"
+    d = golden / "li"
     out = tmp_path / "sel.cfg"
-    assert main(["select-add", str(d / "pot.almtp"), str(d / "train.cfg"), str(d / "preselected.cfg"), str(out),
+    assert main(["select-add", str(d / "pot.almtp"), str(d / "train.cfg"), str(d / "candidates.cfg"), str(out),
                  "--limit", "1"]) == 0
-    sel = read_cfg(out, ["Li"])
-    assert len(sel) == 1 and sel[0].info["mv_grade"] == pytest.approx(1e6)  # the higher-grade candidate
-    assert main(["select-add", str(d / "pot.almtp"), str(d / "train.cfg"), str(d / "preselected.cfg"), str(out),
+    sel = read_cfg_for_selection(out, ["Li"])
+    first = read_cfg_for_selection(d / "selected.cfg", ["Li"])[0]  # MLIP-3 selects both; the first grades higher
+    assert len(sel) == 1 and len(sel[0]) == len(first)
+    assert sel[0].info["mlip_features"]["selected_eqn_inds"] == first.info["mlip_features"]["selected_eqn_inds"]
+    assert main(["select-add", str(d / "pot.almtp"), str(d / "train.cfg"), str(d / "candidates.cfg"), str(out),
                  "--species", "Qq"]) == 2
     assert "species" in capsys.readouterr().err
 
 
 def test_ghost_column_is_read(golden):
-    atoms = read_cfg_for_selection(golden / "06.select_add" / "preselected.cfg", ["Li"])
-    assert len(atoms) == 2 and len(atoms[0]) == 1679
-    assert atoms[0].arrays["ghost"].sum() + (~atoms[0].arrays["ghost"]).sum() == 1679
-    assert (~atoms[0].arrays["ghost"]).sum() == 540
-    assert np.all(atoms[0].arrays["nbh_grades"][atoms[0].arrays["ghost"]] == 0)
+    atoms = read_cfg_for_selection(golden / "li" / "candidates.cfg", ["Li"])
+    assert [len(a) for a in atoms] == [136, 161]
+    assert [int((~a.arrays["ghost"]).sum()) for a in atoms] == [23, 26]
+    for a in atoms:  # make_inputs.py writes the local atoms first, then the ghosts
+        local = int((~a.arrays["ghost"]).sum())
+        assert not a.arrays["ghost"][:local].any() and a.arrays["ghost"][local:].all()
+        assert np.all(a.arrays.get("nbh_grades", np.zeros(len(a)))[a.arrays["ghost"]] == 0)

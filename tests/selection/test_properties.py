@@ -104,13 +104,13 @@ def test_active_set_file_round_trip(pot4, frames, tmp_path):
 
 def test_active_set_file_errors(golden, tmp_path):
     plain = tmp_path / "plain.mtp"
-    raw = (golden / "04.calculate_grade" / "pot.almtp").read_bytes()
+    raw = (golden / "li" / "pot.almtp").read_bytes()
     plain.write_bytes(raw[: raw.index(b"#MVS_v1.1")])
     with pytest.raises(InputError, match="no active set"):
         ActiveSet.read(plain)
     cut = tmp_path / "cut.almtp"
     cut.write_bytes(raw[: raw.index(b"#MVS_v1.1") + 400])
-    with pytest.raises(InputError, match="22 x 22"):
+    with pytest.raises(InputError, match="26 x 26"):
         ActiveSet.read(cut)
 
 
