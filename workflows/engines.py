@@ -183,15 +183,25 @@ def select(spec: CampaignSpec, mtp_text: str, almtp: bytes, train_atoms: list[At
 
 @timed
 def explore(spec: CampaignSpec, run: ExplorationRun, mtp_text: str, almtp: bytes, *, save: float, brk: float,
-            seed: int) -> tuple[dict[str, Any], list[Atoms]]:
-    """Grade-monitored MD; returns (result fields for the run record, preselected frames)."""
+            seed: int, workdir: Path | None = None,
+            worker_command: str | None = None) -> tuple[dict[str, Any], list[Atoms]]:
+    """Grade-monitored MD; returns (result fields for the run record, preselected frames). ``engine: lammps`` runs
+    the MLIP-3 deck in ``workdir`` with the worker's ``_fw_env.lammps_command`` or else the spec's."""
+    atoms = structure(run.structure, run.supercell, spec.elements)
+    if run.engine == "lammps":
+        from seilearn.md.lammps import engine as lmp
+        from seilearn.md.lammps.command import choose_command
+
+        if workdir is None:
+            raise ValueError("engine lammps needs a run directory")
+        command, source = choose_command(spec.exploration[run.task_index].lammps_command, worker_command)
+        res = lmp.explore(atoms, almtp, spec.elements, workdir, command=command, command_source=source,
+                          steps=run.steps, temperature=run.temperature_K, pressure_bar=run.pressure_bar,
+                          ensemble=run.ensemble, timestep_fs=run.timestep_fs, grade_every=run.grade_every,
+                          threshold_save=save, threshold_break=brk, seed=seed % 900_000_000 + 1)
+        return res.summary(), list(res.preselected)
     from seilearn.md.exploration import run_exploration
 
-    if run.engine != "local":
-        from seilearn.errors import InputError
-
-        raise InputError(f"exploration engine {run.engine!r} is not available in this version; use engine: local")
-    atoms = structure(run.structure, run.supercell, spec.elements)
     pot = _potential(spec, mtp_text)
     res = run_exploration(atoms, pot, _active_set_from(almtp, spec.elements), steps=run.steps,
                           temperature=run.temperature_K, pressure_bar=run.pressure_bar,
@@ -203,14 +213,21 @@ def explore(spec: CampaignSpec, run: ExplorationRun, mtp_text: str, almtp: bytes
 
 
 @timed
-def produce(spec: CampaignSpec, run: ProductionRun, mtp_text: str, outdir: Path) -> dict[str, Any]:
+def produce(spec: CampaignSpec, run: ProductionRun, mtp_text: str, outdir: Path,
+            worker_command: str | None = None) -> dict[str, Any]:
+    """One production run in ``outdir`` (ASE, or with ``engine: lammps`` the MLIP-3 deck, resumed from its
+    restart files after a kill)."""
+    atoms = structure(f"interface-{run.model}", None, spec.elements)
+    if run.engine == "lammps":
+        from seilearn.md.lammps import engine as lmp
+        from seilearn.md.lammps.command import choose_command
+
+        command, source = choose_command(spec.production.lammps_command, worker_command)
+        return lmp.produce(atoms, mtp_text, spec.elements, outdir, command=command, command_source=source,
+                           steps=run.steps, temperature=run.temperature_K, pressure_bar=run.pressure_bar,
+                           timestep_fs=run.timestep_fs, dump_every=run.dump_every, seed=run.seed + 1)
     from seilearn.md.production import run_production
 
-    if run.engine != "local":
-        from seilearn.errors import InputError
-
-        raise InputError(f"production engine {run.engine!r} is not available in this version; use engine: local")
-    atoms = structure(f"interface-{run.model}", None, spec.elements)
     res = run_production(atoms, _potential(spec, mtp_text), outdir=outdir, steps=run.steps,
                          temperature=run.temperature_K, pressure_bar=run.pressure_bar,
                          timestep_fs=run.timestep_fs, dump_every=run.dump_every, seed=run.seed)
@@ -220,10 +237,15 @@ def produce(spec: CampaignSpec, run: ProductionRun, mtp_text: str, outdir: Path)
 # -- analysis ----------------------------------------------------------------------------------------
 
 @timed
-def analyze(trajectory: str, outdir: Path, label: str) -> dict[str, Any]:
+def analyze(trajectory: str, outdir: Path, label: str, fmt: str = "extxyz", dt_ps: float | None = None,
+            species: list[str] | None = None) -> dict[str, Any]:
+    """Analysis of a production trajectory (extxyz, or a LAMMPS dump streamed frame by frame)."""
     from seilearn.analysis import analyze_trajectory
 
-    return analyze_trajectory(trajectory, outdir=outdir, label=label)
+    kw: dict[str, Any] = {"fmt": fmt, "dt_ps": dt_ps}
+    if species:
+        kw["species"] = tuple(species)
+    return analyze_trajectory(trajectory, outdir=outdir, label=label, **kw)
 
 
 @timed

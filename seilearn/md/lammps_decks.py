@@ -2,8 +2,9 @@
 that run them, and the reading of a finished run (exit status + log -> status).
 
 Exploration decks run on one MPI rank with preselection on (MLIP's interface refuses selection in
-parallel); production decks run in parallel with selection off. The paper's protocol is NPT
-Nose-Hoover, 300/350/400 K, 1 bar and 1 kbar, two velocity seeds, 1 fs, 10 ns, dumps every 1 ps.
+parallel); production decks run in parallel with selection off and write restart files, and a resume
+deck (``resume_from``) continues a killed run from one. The paper's protocol is NPT Nose-Hoover,
+300/350/400 K, 1 bar and 1 kbar, two velocity seeds, 1 fs, 10 ns, dumps every 1 ps.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from ase.io import write
 from seilearn.fileio import atomic_write
 from seilearn.species import DEFAULT_SPECIES
 
-# MLIP-2's LAMMPS interface exits with this status when the breaking threshold is exceeded.
+# MLIP-2's LAMMPS interface exits with status 8 when the breaking threshold is exceeded; MLIP-3's
+# (src/external/interface.cpp) prints the message to stderr and calls exit(777), an exit status of 777 % 256 = 9.
 MLIP_BREAK_EXIT = 8
+MLIP3_BREAK_EXIT = 777 % 256
 BREAK_MESSAGE = "Breaking threshold exceeded"
+ENSEMBLES = ("npt", "nvt", "nve")
 
 PAPER_TEMPERATURES_K = (300.0, 350.0, 400.0)
 PAPER_PRESSURES_BAR = (1.0, 1000.0)
@@ -53,10 +57,18 @@ class DeckSettings:
     active_set: str | None = None       # MLIP-2 select:load-state file (.als); MLIP-3 reads it from the .almtp
     preselected: str = "preselected.cfg"
     data_file: str = "structure.data"
+    ensemble: str = "npt"               # npt (Nose-Hoover thermostat + barostat), nvt or nve
+    velocities: str = "create"          # create (Gaussian at temperature_K, seed) or data (from the data file)
+    resume_from: str | None = None      # a restart file: continue a killed run up to ``steps``
+    dump: str = "dump.lammpstrj"
 
     def __post_init__(self) -> None:
         if self.mlip_version not in (2, 3):
             raise ValueError(f"mlip_version {self.mlip_version} must be 2 or 3")
+        if self.ensemble not in ENSEMBLES:
+            raise ValueError(f"ensemble {self.ensemble!r} must be one of {', '.join(ENSEMBLES)}")
+        if self.velocities not in ("create", "data"):
+            raise ValueError(f"velocities {self.velocities!r} must be create or data")
         if self.exploration and not self.threshold_break > self.threshold_save:
             raise ValueError(f"threshold_break {self.threshold_break} must exceed threshold_save "
                              f"{self.threshold_save}")
@@ -91,34 +103,51 @@ def pair_lines(s: DeckSettings) -> list[str]:
     return [style, "pair_coeff * *"]
 
 
+def integrator_line(s: DeckSettings) -> str:
+    """The ``fix md`` line: Nose-Hoover NPT (iso) or NVT with the damping of the ASE engine, or NVE."""
+    dt_ps = s.timestep_fs / 1000.0
+    T, P = s.temperature_K, s.pressure_bar
+    if s.ensemble == "nve":
+        return "fix             md all nve"
+    line = f"fix             md all {s.ensemble} temp {T:g} {T:g} {s.tdamp_steps * dt_ps:g}"
+    if s.ensemble == "npt":
+        line += f" iso {P:g} {P:g} {s.pdamp_steps * dt_ps:g}"
+    return line
+
+
 def input_deck(s: DeckSettings) -> str:
-    """The LAMMPS input script (metal units: ps, bar)."""
+    """The LAMMPS input script (metal units: ps, bar). With ``resume_from`` the run continues from that
+    restart file (same fix ids, so the thermostat/barostat state is restored) up to step ``steps``."""
     dt_ps = s.timestep_fs / 1000.0
     T, P = s.temperature_K, s.pressure_bar
     masses = [f"mass {i + 1} {atomic_masses[atomic_numbers[el]]:.4f}  # {el}" for i, el in enumerate(s.species)]
     kind = "exploration (one MPI rank, preselection on)" if s.exploration else "production (selection off)"
-    lines = [
-        f"# seilearn {kind}: NPT Nose-Hoover {T:g} K, {P:g} bar, seed {s.seed}, {s.timestep_fs:g} fs",
-        "units           metal",
-        "atom_style      atomic",
-        "boundary        p p p",
-        f"read_data       {s.data_file}",
+    ens = {"npt": f"NPT Nose-Hoover {T:g} K, {P:g} bar", "nvt": f"NVT Nose-Hoover {T:g} K", "nve": "NVE"}[s.ensemble]
+    lines = [f"# seilearn {kind}: {ens}, seed {s.seed}, {s.timestep_fs:g} fs", "units           metal"]
+    if s.resume_from:
+        lines.append(f"read_restart    {s.resume_from}")
+    else:
+        lines += ["atom_style      atomic", "boundary        p p p", f"read_data       {s.data_file}"]
+    lines += [
         *masses,
         *pair_lines(s),
         "neighbor        1.0 bin",
         "neigh_modify    every 1 delay 0 check yes",
         f"timestep        {dt_ps:g}",
-        f"velocity        all create {T:g} {s.seed} mom yes rot yes dist gaussian",
-        f"fix             md all npt temp {T:g} {T:g} {s.tdamp_steps * dt_ps:g} "
-        f"iso {P:g} {P:g} {s.pdamp_steps * dt_ps:g}",
+    ]
+    if not s.resume_from and s.velocities == "create":
+        lines.append(f"velocity        all create {T:g} {s.seed} mom yes rot yes dist gaussian")
+    lines += [
+        integrator_line(s),
         "thermo_style    custom step time temp press pe etotal vol",
+        "thermo_modify   format float %.10g",
         f"thermo          {s.thermo_every}",
-        f"dump            traj all custom {s.dump_every} dump.lammpstrj id type x y z",
-        f"dump_modify     traj sort id element {' '.join(s.species)}",
+        f"dump            traj all custom {s.dump_every} {s.dump} id type x y z",
+        f"dump_modify     traj sort id element {' '.join(s.species)}" + (" append yes" if s.resume_from else ""),
     ]
     if not s.exploration:
         lines.append(f"restart         {s.restart_every} restart.a.bin restart.b.bin")
-    lines += [f"run             {s.steps}", "write_data      final.data"]
+    lines += [f"run             {s.steps}" + (" upto" if s.resume_from else ""), "write_data      final.data"]
     return "\n".join(lines) + "\n"
 
 
@@ -133,7 +162,8 @@ def write_deck(directory: str | Path, atoms: Atoms, s: DeckSettings) -> list[Pat
     with atomic_write(paths[0]) as fh:
         fh.write(input_deck(s))
     # LAMMPS needs an upper-triangular cell; ASE rotates it (force_skew keeps a triclinic box for NPT iso)
-    write(paths[1], atoms, format="lammps-data", specorder=list(s.species), atom_style="atomic", force_skew=True)
+    write(paths[1], atoms, format="lammps-data", specorder=list(s.species), atom_style="atomic", force_skew=True,
+          velocities=s.velocities == "data")
     if s.mlip_version == 2:
         paths.append(d / "mlip.ini")
         with atomic_write(paths[-1]) as fh:
@@ -184,8 +214,10 @@ _STEP_ROW = re.compile(r"^\s*(\d+)\s+[-+0-9.eE]+\s+[-+0-9.eE]+")
 
 
 def interpret_run(exit_code: int, log_text: str) -> LammpsOutcome:
-    """Read a finished LAMMPS run: exit status 8 or MLIP's break message is ``stopped_at_break``
-    (an expected exploration outcome); 0 with 'Total wall time' is ``completed``; anything else failed."""
+    """Read a finished LAMMPS run (``log_text``: the log and the run's stderr). MLIP's break message with a
+    non-zero exit status (8 from MLIP-2, 9 from MLIP-3's exit(777)) is ``stopped_at_break``, an expected
+    exploration outcome; 0 with 'Total wall time' and no ERROR is ``completed``; anything else ``failed``
+    (an exit status 8 without the message is a run that died for another reason)."""
     steps = None
     in_thermo = False
     for line in log_text.splitlines():
@@ -198,9 +230,12 @@ def interpret_run(exit_code: int, log_text: str) -> LammpsOutcome:
                 steps = int(m.group(1))
             elif line.startswith("Loop time"):
                 in_thermo = False
-    if exit_code == MLIP_BREAK_EXIT or BREAK_MESSAGE in log_text:
-        return LammpsOutcome("stopped_at_break", exit_code, steps, "MLIP: breaking threshold exceeded")
+    brk = next((ln.strip() for ln in log_text.splitlines() if BREAK_MESSAGE in ln), None)
+    if brk is not None and exit_code != 0:
+        return LammpsOutcome("stopped_at_break", exit_code, steps, f"MLIP: {brk}")
     err = next((ln.strip() for ln in log_text.splitlines() if ln.startswith("ERROR")), None)
     if exit_code == 0 and "Total wall time" in log_text and err is None:
         return LammpsOutcome("completed", exit_code, steps)
+    if err is None and exit_code in (MLIP_BREAK_EXIT, MLIP3_BREAK_EXIT):
+        err = f"exit status {exit_code} without MLIP's '{BREAK_MESSAGE}' message"
     return LammpsOutcome("failed", exit_code, steps, err or f"exit status {exit_code} without a completed run")

@@ -113,6 +113,24 @@ def test_interpret_finished_runs():
     brk = interpret_run(8, LOG_BREAK)
     assert brk.status == "stopped_at_break" and brk.steps_done == 2000
     assert interpret_run(1, LOG_BREAK).status == "stopped_at_break"  # message without the MLIP-2 exit code
+    assert interpret_run(9, LOG_BREAK).status == "stopped_at_break"  # MLIP-3: exit(777) is status 9
+    died = interpret_run(8, LOG_OK.replace("Total wall time: 0:00:01\n", ""))  # status 8, no message: a crash
+    assert died.status == "failed" and "without MLIP's 'Breaking threshold exceeded'" in died.reason
     bad = interpret_run(1, "ERROR: Lost atoms: original 54 current 53 (src/thermo.cpp:494)\n")
     assert bad.status == "failed" and "Lost atoms" in bad.reason
     assert interpret_run(137, "   Step Temp\n   0 400\n").status == "failed"
+
+
+def test_ensembles_velocities_and_resume_deck():
+    nvt = input_deck(DeckSettings(potential="p.almtp", mlip_version=3, ensemble="nvt", temperature_K=350))
+    assert "fix             md all nvt temp 350 350 0.1\n" in nvt
+    nve = input_deck(DeckSettings(potential="p.almtp", mlip_version=3, ensemble="nve", velocities="data"))
+    assert "fix             md all nve\n" in nve and "velocity" not in nve
+    resume = input_deck(DeckSettings(potential="p.almtp", mlip_version=3, steps=1000, resume_from="restart.b.bin"))
+    lines = resume.splitlines()
+    assert "read_restart    restart.b.bin" in lines and not any(ln.startswith(("read_data", "velocity", "atom_style"))
+                                                                   for ln in lines)
+    assert "run             1000 upto" in lines and lines[-1] == "write_data      final.data"
+    assert any(ln.startswith("dump_modify") and ln.endswith("append yes") for ln in lines)
+    with pytest.raises(ValueError, match="ensemble"):
+        DeckSettings(potential="p", ensemble="nph")

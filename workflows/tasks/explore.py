@@ -7,6 +7,7 @@ import time
 
 from fireworks import FWAction, explicit_serialize
 
+from seilearn.errors import SeilearnError
 from seilearn.workflows import engines
 from seilearn.workflows.spec import ExplorationRun
 from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
@@ -36,7 +37,14 @@ class ExploreTask(SeilearnTask):
         almtp = ctx.store.get_file(pot["files"]["almtp"])
         seed = int(hashlib.sha256(run_id.encode()).hexdigest()[:8], 16)
         t0 = time.time()
-        result, frames = engines.explore(ctx.spec, run, mtp_text, almtp, save=save, brk=brk, seed=seed)
+        workdir = ctx.results_dir("exploration", run_id) if run.engine == "lammps" else None
+        worker_command = (fw_spec.get("_fw_env") or {}).get("lammps_command")  # the worker's wins over the spec's
+        try:
+            result, frames = engines.explore(ctx.spec, run, mtp_text, almtp, save=save, brk=brk, seed=seed,
+                                             workdir=workdir, worker_command=worker_command)
+        except SeilearnError as exc:  # recorded with its reason (no frame stored); the firework fails visibly
+            ctx.store.record_exploration_run(run_id, **common, status="failed", reason=str(exc))
+            raise
         file_id = engines.put_frames(ctx.store, frames, f"{run_id}.preselected.extxyz", run_id=run_id) if frames else None
         ctx.store.record_exploration_run(run_id, **{**common, **result}, n_preselected=len(frames),
                                          preselected_file=file_id, wall_s=time.time() - t0)

@@ -21,7 +21,8 @@ class ProductionTask(SeilearnTask):
         run = ProductionRun.from_dict(self["run"], "run")
         outdir = ctx.results_dir("production", run.name)
         mtp_text = ctx.store.potential_file(self["potential_id"], "mtp").decode()
-        result = engines.produce(ctx.spec, run, mtp_text, outdir)
+        result = engines.produce(ctx.spec, run, mtp_text, outdir,
+                                 worker_command=(fw_spec.get("_fw_env") or {}).get("lammps_command"))
         ctx.store.campaigns.update_one(
             {"campaign_id": ctx.campaign_id},
             {"$set": {f"production_runs.{run.name}": {**run.to_dict(), **result, "potential_id": self["potential_id"],
@@ -44,7 +45,9 @@ class AnalyzeTask(SeilearnTask):
         ctx = context_for(self, fw_spec)
         run = ctx.refresh()["production_runs"][self["name"]]
         outdir = ctx.results_dir("analysis", self["name"])
-        summary = engines.analyze(run["trajectory"], outdir, label=self["name"])
+        summary = engines.analyze(run["trajectory"], outdir, label=self["name"],
+                                  fmt=run.get("trajectory_format", "extxyz"), dt_ps=run.get("dt_ps"),
+                                  species=ctx.spec.elements)
         ctx.store.campaigns.update_one({"campaign_id": ctx.campaign_id},
                                        {"$set": {f"production_runs.{self['name']}.analysis": summary}})
         return FWAction(stored_data={"outdir": str(outdir)})
