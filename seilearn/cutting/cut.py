@@ -89,7 +89,7 @@ def _contact_table(symbols: np.ndarray, floor: float) -> tuple[dict[str, int], n
 def _box_selection(region: _Region, radius: float, shape: str,
                    min_dist: float) -> tuple[np.ndarray, np.ndarray, float, int]:
     """(selected atoms of the region, box lattice, inradius, outer atoms deleted) of a box cut."""
-    from vesin import NeighborList
+    from seilearn.mtp.potential import neighbour_pairs
 
     protected = region.protected(radius)
     code, table = _contact_table(region.symbols, min_dist)
@@ -111,9 +111,11 @@ def _box_selection(region: _Region, radius: float, shape: str,
             sel &= ~np.isin(region.unit, region.unit[intruders])
         if not grow:
             idx = np.flatnonzero(sel)
-            nl = NeighborList(cutoff=float(table.max()), full_list=False)
-            i, j, d = nl.compute(points=region.vec[idx], box=lattice, periodic=True, quantities="ijD")
-            i, j, d = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(d, float)
+            pts = region.vec[idx]
+            i, j, shift = neighbour_pairs(Atoms(positions=pts, cell=lattice, pbc=True), float(table.max()))
+            half = i < j
+            i, j = i[half], j[half]
+            d = pts[j] + shift[half] - pts[i]
             gi, gj = idx[i], idx[j]
             dist = np.sqrt(np.einsum("ij,ij->i", d, d))
             new = np.linalg.norm(region.vec[gj] - region.vec[gi] - d, axis=1) > 1e-6  # not a parent contact
