@@ -19,12 +19,14 @@ from seilearn.errors import InputError
 
 @dataclass(frozen=True)
 class CutWeights:
-    """Weights of a cut's rows. In a periodic box every DFT force and the box energy are valid labels, so nothing
-    is 0 by default; the buffer (outside the centre's cutoff sphere, including the repaired outer shell whose
-    environments production never visits) counts half, so the environment that was extrapolative leads."""
+    """Weights of a cut's rows (the defaults of the campaign spec's ``mtp.cut_weights``). In a periodic box every
+    DFT force and the box energy are valid labels of that box, so all weigh 1 by default, as MLIP-3's paper fitted
+    its cut clusters uniformly; weighting the core above the buffer (outside the centre's cutoff sphere) is an
+    efficiency choice that stays open because the full labels are stored. Any object with ``core``, ``buffer``
+    and ``energy`` attributes can stand in for this class."""
 
     core: float = 1.0
-    buffer: float = 0.5
+    buffer: float = 1.0
     energy: float = 1.0
 
     def __post_init__(self) -> None:

@@ -73,6 +73,14 @@ def format_configuration_lineage(lin: dict[str, Any]) -> str:
                 "active_set_id", "file"):
         if src.get(key) is not None:
             lines.append(f"    {key:<20} {src[key]}")
+    cut = src.get("cut")
+    if cut:  # a neighbourhood cut from a larger frame (seilearn.cutting)
+        lines.append(f"  cut: {cut.get('mode')} of radius {cut.get('radius')} A around atom {cut.get('centre')} "
+                     f"(grade {cut.get('grade')}) of parent frame {str(cut.get('parent_hash'))[:16]}… (run "
+                     f"{cut.get('exploration_run_id')}, step {cut.get('md_step')}); {cut.get('n_atoms')} atoms, "
+                     f"{cut.get('n_core')} core, {cut.get('electrons')} electrons"
+                     + (" (odd: spin-polarised)" if cut.get("odd_electrons") else ""))
+        lines.append(f"    box {cut.get('box')}; parent index of every atom and the core atoms: --json")
     run = lin.get("exploration_run")
     if run:
         lines.append(f"  exploration run {run.get('run_id')}: status {run.get('status')}, "
@@ -91,6 +99,14 @@ def format_configuration_lineage(lin: dict[str, Any]) -> str:
                      + (f", E = {e:.6f} eV" if isinstance(e, (int, float)) else "")
                      + f", labeller {who.get('name')}, job {lab.get('job_id')}, firework {lab.get('fw_id')}"
                      + (f", reason: {lab['reason']}" if lab.get("reason") else ""))
+        task = lab.get("task_document")
+        if task:  # atomate2-vasp: the TaskDoc the label was made from, in the JobStore on this server
+            incar = task.get("incar") or {}
+            fixes = [c.get("handler") for c in task.get("custodian_corrections") or []]
+            lines.append(f"    task document {task.get('uuid')} in {(task.get('store') or {}).get('outputs')}: "
+                         f"{task.get('state')}, ISPIN {incar.get('ISPIN')}, ENCUT {incar.get('ENCUT')}, "
+                         f"custodian corrections: {', '.join(map(str, fixes)) or 'none'}"
+                         + (f", attempts {', '.join(task['attempts'])}" if len(task.get("attempts") or []) > 1 else ""))
     if lin["trained_in"]:
         lines.append("  trained in: " + ", ".join(
             f"{p['potential_id']} (it {p.get('iteration')})" for p in lin["trained_in"]))

@@ -8,6 +8,7 @@ from typing import Any
 
 from fireworks import FWAction, explicit_serialize
 
+from seilearn.cutting.campaign import cut_large_frames
 from seilearn.selection.schedule import decide
 from seilearn.store.hashing import structure_hash
 from seilearn.workflows import engines
@@ -55,11 +56,16 @@ class SelectTask(SeilearnTask):
                     "grade": frame.info.get("grade"), "potential_id": pid, "active_set_id": pid}
                 pool.append(frame)
         selected_ids: list[str] = []
+        n_unique = len(pool)
         if pool:
             pot = ctx.store.get_potential(pid)
             mtp_text = ctx.store.get_file(pot["files"]["mtp"]).decode()
             train_atoms = ctx.store.get_atoms([c for c, _ in training_pairs(ctx)])
-            chosen = engines.select(spec, mtp_text, ctx.store.get_file(pot["files"]["almtp"]), train_atoms, pool)
+            almtp = ctx.store.get_file(pot["files"]["almtp"])
+            # frames larger than the labeller takes are replaced by neighbourhood cuts; select_add chooses among them
+            pool = cut_large_frames(pool, mtp_text=mtp_text, almtp=almtp, species=spec.elements,
+                                    train_atoms=train_atoms, max_atoms=spec.max_atoms)
+            chosen = engines.select(spec, mtp_text, almtp, train_atoms, pool)
             for idx in chosen:
                 cid, _ = ctx.store.add_configuration(pool[idx], pool[idx].info["source"], fw_id=ctx.fw_id,
                                                      launch_id=ctx.launch_id)
@@ -70,15 +76,16 @@ class SelectTask(SeilearnTask):
                          n_selected=len(selected_ids), top_rung=top, max_iterations=spec.max_iterations)
         decision, nxt, nxt_rung = verdict.action, verdict.stage, verdict.rung
         steps = sorted({r.get("steps") for r in runs if r.get("steps")})
-        record_iteration(ctx, it, stage=stage, rung=rung, steps=steps, n_preselected=n_pre, n_unique=len(pool),
-                         n_selected=len(selected_ids), selected_ids=selected_ids, decision=decision,
+        record_iteration(ctx, it, stage=stage, rung=rung, steps=steps, n_preselected=n_pre, n_unique=n_unique,
+                         n_candidates=len(pool), n_selected=len(selected_ids), selected_ids=selected_ids,
+                         decision=decision,
                          conditions=sorted({(r.get("structure"), r.get("temperature_K"), r.get("pressure_bar"))
                                             for r in runs}),
                          run_status={r["run_id"]: r.get("status") for r in runs})
         if stage == spec.thresholds.n_stages - 1 and top:
             _record_rung(ctx, rung, steps, runs, len(selected_ids), decision, top)
         log.info("iteration %d (stage %d, break %.2f, rung %d, %s steps): %d preselected, %d unique, %d selected -> %s",
-                 it, stage, spec.thresholds.break_at(stage), rung, "/".join(map(str, steps)) or "-", n_pre, len(pool),
+                 it, stage, spec.thresholds.break_at(stage), rung, "/".join(map(str, steps)) or "-", n_pre, n_unique,
                  len(selected_ids), decision)
         if decision == "label":
             nxt_train = train_fw(spec, ctx.campaign_id, it + 1, nxt, pid, nxt_rung)
