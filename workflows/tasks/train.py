@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fireworks import FWAction, explicit_serialize
 
+from seilearn.cutting.campaign import weigh_cuts
 from seilearn.store.store import latest_ok_label
 from seilearn.workflows import engines
 from seilearn.workflows.builders import iteration_workflow
@@ -43,6 +44,8 @@ class TrainTask(SeilearnTask):
             atoms = ctx.store.get_atoms([c for c, _ in pairs])
             for a, (_, lab) in zip(atoms, pairs):
                 assert a.info["label_id"] == lab
+            # cuts of large frames: per-atom force weights from their stored core flags (mtp.cut_weights)
+            weigh_cuts(ctx.store, [c for c, _ in pairs], atoms, ctx.spec.mtp.cut_weights)
             parent = self.get("parent_potential_id")
             warm = bool(parent) and not ctx.spec.mtp.fresh_fit(it)
             init = ctx.store.potential_file(parent, "mtp").decode() if warm else None
