@@ -27,6 +27,8 @@ def label_then(spec: CampaignSpec, campaign_id: str, config_ids: list[str], tag:
     """Labelling fireworks (batched, in parallel) followed by ``then``."""
     from seilearn.workflows.tasks.label import LabelTask
 
+    if spec.labeller.name == "atomate2-vasp":  # the batch's firework adds atomate2 VASP jobs as its detour
+        from seilearn.workflows.tasks.atomate2 import Atomate2SubmitTask as LabelTask
     size = spec.labelling.batch_size
     batches = [config_ids[i:i + size] for i in range(0, len(config_ids), size)]
     fws = [_fw(LabelTask(campaign_id=campaign_id, job_id=f"{campaign_id}-{tag}-b{k:03d}", config_ids=b),
@@ -36,11 +38,14 @@ def label_then(spec: CampaignSpec, campaign_id: str, config_ids: list[str], tag:
 
 
 def train_fw(spec: CampaignSpec, campaign_id: str, iteration: int, stage: int, parent: str | None,
-             rung: int = 0) -> Firework:
+             rung: int = 0, relearn: dict[str, Any] | None = None) -> Firework:
+    """The training of ``iteration``; with ``relearn`` ({run, episode}) it heals a production run and adds no
+    exploration after it."""
     from seilearn.workflows.tasks.train import TrainTask
 
+    extra = {"relearn": relearn} if relearn else {}
     return _fw(TrainTask(campaign_id=campaign_id, iteration=iteration, stage=stage, parent_potential_id=parent,
-                         rung=rung),
+                         rung=rung, **extra),
                campaign_id, f"train:{iteration}", "train", spec.queues["train"], f"train it{iteration}", 20)
 
 
@@ -82,13 +87,28 @@ def production_workflow(spec: CampaignSpec, campaign_id: str, potential_id: str)
             fws.append(an)
             links[md.fw_id] = [an.fw_id]
             analyses.append(an)
-    if analyses:
-        summary = _fw(SummaryTask(campaign_id=campaign_id), campaign_id, "summary", "summary", spec.queues["train"],
-                      "summary plots", 5)
-        fws.append(summary)
-        for an in analyses:
-            links[an.fw_id] = [summary.fw_id]
+    # the summary (overlay plots, then the validation on production frames) waits for every run and analysis
+    summary = _fw(SummaryTask(campaign_id=campaign_id), campaign_id, "summary", "summary", spec.queues["train"],
+                  "summary plots", 5)
+    for parent in analyses or list(fws):
+        links[parent.fw_id] = [summary.fw_id]
+    fws.append(summary)
     return Workflow(fws, links_dict=links)
+
+
+def with_crossval(spec: CampaignSpec, campaign_id: str, wf: Workflow, potential_id: str, n_train: int,
+                  seed: int) -> Workflow:
+    """``wf`` plus one independent firework per cross-validation fold of ``potential_id`` (``mtp.cv_folds``):
+    the folds run beside the exploration instead of before it."""
+    from seilearn.workflows.tasks.crossval import CrossValTask
+
+    folds = spec.mtp.cv_folds
+    if folds < 2 or n_train < folds:
+        return wf
+    cv = [_fw(CrossValTask(campaign_id=campaign_id, potential_id=potential_id, fold=k, seed=seed), campaign_id,
+              f"cv:{potential_id}:{k}", "crossval", spec.queues["train"], f"cv {potential_id} fold {k}", 1)
+          for k in range(folds)]
+    return Workflow([*wf.fws, *cv], links_dict={k: list(v) for k, v in wf.links.items()})
 
 
 def keys_of(wf: Workflow) -> Iterable[str]:

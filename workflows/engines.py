@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,26 +56,16 @@ def seed_structures(spec: CampaignSpec) -> list[Atoms]:
 
 
 def structure(name: str, supercell: list[int] | None = None, elements: list[str] | None = None) -> Atoms:
-    """An exploration or production starting structure by name (see workflows.spec.KNOWN_STRUCTURES)."""
-    from seilearn import structures as st
+    """An exploration or production starting structure (see seilearn.structures.resolve)."""
+    from seilearn.structures.resolve import resolve_structure
 
-    if name.startswith("file:"):
-        atoms = _read_any(name[5:], elements)[0]
-    elif name.startswith("interface-"):
-        atoms = st.build_interface(model=name.split("-", 1)[1])
-    else:
-        atoms = st.bulk(name)
-    if supercell:
-        atoms = atoms.repeat(tuple(supercell))
-    return atoms
+    return resolve_structure(name, supercell, elements)
 
 
 def _read_any(path: str, species: list[str] | None) -> list[Atoms]:
-    if str(path).endswith(".cfg"):
-        from seilearn.mtp.cfg import read_cfg
+    from seilearn.structures.resolve import read_structure
 
-        return read_cfg(path, species=species)
-    return read(path, index=":")
+    return read_structure(path, species, index=":")
 
 
 # -- labelling -------------------------------------------------------------------------------------
@@ -119,23 +108,34 @@ def train_kwargs(spec: CampaignSpec, seed: int) -> dict[str, Any]:
 
 @timed
 def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed: int) -> tuple[str, dict[str, Any]]:
-    """Train (or continue) an MTP; returns the .mtp text and metrics (with k-fold CV when the spec
-    asks for ``mtp.cv_folds``)."""
+    """Train (or continue) an MTP; returns the .mtp text and metrics. Cross-validation (``mtp.cv_folds``) runs
+    as fireworks of its own beside the next exploration (``cv_fold``), so it never holds up the loop."""
     from seilearn.mtp.mtpfile import read_mtp, to_text
     from seilearn.mtp.training import train as mtp_train
 
     init = read_mtp(init_text) if init_text else None
     kw = train_kwargs(spec, seed)
     model, log = mtp_train(atoms, spec.elements, init=init, **kw)
-    metrics = _metrics(log)
-    folds = spec.mtp.cv_folds
-    if folds >= 2 and len(atoms) >= folds:
-        from seilearn.mtp.crossval import cross_validate
+    return to_text(model), _metrics(log)
 
-        cv = cross_validate(atoms, spec.elements, folds, kw, seed=seed)
-        cv.pop("per_fold", None)
-        metrics["cv"] = cv
-    return to_text(model), metrics
+
+@timed
+def cv_fold(spec: CampaignSpec, atoms: list[Atoms], fold: int, *, seed: int) -> dict[str, Any]:
+    """Fold ``fold`` of the spec's k-fold cross-validation of a training set (a fresh fit without that fold)."""
+    from seilearn.mtp.crossval import fold_indices, run_fold
+
+    test = fold_indices(len(atoms), spec.mtp.cv_folds, seed)[fold]
+    res = run_fold(atoms, spec.elements, test, train_kwargs(spec, seed))
+    res["fold"] = fold
+    return res
+
+
+def cv_summary(fold_results: list[dict[str, Any]]) -> dict[str, Any]:
+    from seilearn.mtp.crossval import summarize
+
+    out = summarize(sorted(fold_results, key=lambda r: r["fold"]))
+    out.pop("per_fold", None)
+    return out
 
 
 def _metrics(log: Any) -> dict[str, Any]:
@@ -234,6 +234,37 @@ def produce(spec: CampaignSpec, run: ProductionRun, mtp_text: str, outdir: Path,
     return res.summary()
 
 
+@timed
+def produce_watched(spec: CampaignSpec, run: ProductionRun, mtp_text: str, almtp: bytes, outdir: Path, *,
+                    potential_id: str, grade_every: int, save: float, brk: float) -> dict[str, Any]:
+    """A local production run graded every ``grade_every`` steps against the potential's active set: it stops
+    cleanly above ``brk`` (status ``extrapolating``) and resumes from its checkpoint when run again with
+    another ``potential_id`` (seilearn.md.production)."""
+    from seilearn.md.production import run_production
+
+    pot = _potential(spec, mtp_text)
+    aset = _active_set_from(almtp, spec.elements)
+    res = run_production(structure(f"interface-{run.model}", None, spec.elements), pot, outdir=outdir,
+                         steps=run.steps, temperature=run.temperature_K, pressure_bar=run.pressure_bar,
+                         timestep_fs=run.timestep_fs, dump_every=run.dump_every, seed=run.seed,
+                         grader=lambda atoms: aset.grade(pot, atoms), grade_every=grade_every,
+                         threshold_save=save, threshold_break=brk, potential_id=potential_id)
+    return res.summary()
+
+
+@timed
+def predict(spec: CampaignSpec, mtp_text: str, atoms_list: list[Atoms]) -> list[dict[str, Any]]:
+    """Energy (eV), forces (eV/A) and stress (ASE Voigt, eV/A^3) of the MTP on each configuration."""
+    calc = _potential(spec, mtp_text).calculator()
+    out = []
+    for atoms in atoms_list:
+        a = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
+        a.calc = calc
+        out.append({"energy": float(a.get_potential_energy()), "forces": np.array(a.get_forces()),
+                    "stress": np.array(a.get_stress()) if a.cell.rank == 3 else None})
+    return out
+
+
 # -- analysis ----------------------------------------------------------------------------------------
 
 @timed
@@ -269,8 +300,4 @@ def put_frames(store, frames: list[Atoms], filename: str, **metadata: Any) -> st
 
 
 def get_frames(store, file_id: str) -> list[Atoms]:
-    text = store.get_file(file_id).decode()
-    with tempfile.NamedTemporaryFile("w", suffix=".extxyz") as tmp:
-        tmp.write(text)
-        tmp.flush()
-        return read(tmp.name, index=":", format="extxyz")
+    return read(io.StringIO(store.get_file(file_id).decode()), index=":", format="extxyz")

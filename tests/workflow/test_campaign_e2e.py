@@ -43,6 +43,9 @@ def test_tiny_campaign_converges_and_runs_production(settings, capsys):
     assert len(hashes) == len(set(hashes)) >= 10
     pots = list(store.potentials.find({"campaign_id": "tiny"}))
     assert pots and all(p["files"].get("mtp") and p["files"].get("almtp") for p in pots)
+    # cross-validation ran as fold fireworks beside the explorations, and each potential got its summary
+    assert all(p["metrics"]["cv"]["folds"] == 2 and len(p["cv_folds"]) == 2 for p in pots)
+    assert all(p["metrics"]["cv"]["test"]["rmse_energy_mev_atom"]["mean"] > 0 for p in pots)
     run = doc["production_runs"]["mini-300K-1bar-s1"]
     assert run["status"] == "completed" and Path(run["trajectory"]).exists()
     assert run["analysis"]["frames"] >= 2 and doc["production_plots"]

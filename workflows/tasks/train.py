@@ -7,14 +7,16 @@ from fireworks import FWAction, explicit_serialize
 from seilearn.cutting.campaign import weigh_cuts
 from seilearn.store.store import latest_ok_label
 from seilearn.workflows import engines
-from seilearn.workflows.builders import iteration_workflow
+from seilearn.workflows.builders import iteration_workflow, with_crossval
 from seilearn.workflows.tasks.base import SeilearnTask, context_for, log, record_iteration, spawn
 
 
 def training_pairs(ctx) -> list[tuple[str, str]]:
-    """(config_id, label_id) of every configuration of the campaign with an ok label, in insertion order."""
+    """(config_id, label_id) of every configuration of the campaign with an ok label, in insertion order;
+    held-out validation frames are never trained on."""
     pairs = []
-    for doc in ctx.store.configurations.find({"source.campaign_id": ctx.campaign_id}, {"config_id": 1, "labels": 1}
+    for doc in ctx.store.configurations.find({"source.campaign_id": ctx.campaign_id,
+                                              "source.kind": {"$ne": "validation"}}, {"config_id": 1, "labels": 1}
                                              ).sort("created_at", 1):
         lab = latest_ok_label(doc)
         if lab is not None:
@@ -28,7 +30,7 @@ class TrainTask(SeilearnTask):
     and exact training set, then add the exploration iteration that uses it."""
 
     required_params = ["campaign_id", "iteration", "stage"]
-    optional_params = ["parent_potential_id", "rung"]
+    optional_params = ["parent_potential_id", "rung", "relearn"]
 
     def _run(self, fw_spec: dict) -> FWAction:
         ctx = context_for(self, fw_spec)
@@ -56,12 +58,16 @@ class TrainTask(SeilearnTask):
                 campaign_id=ctx.campaign_id, iteration=it, stage=stage, parent_potential_id=parent,
                 level=ctx.spec.mtp.level, cutoff=ctx.spec.mtp.cutoff, species=ctx.species, metrics=metrics,
                 training_settings=engines.training_settings(ctx.spec), fw_id=ctx.fw_id,
-                fit="warm" if warm else "fresh",
+                fit="warm" if warm else "fresh", relearn=self.get("relearn"),
             )
             log.info("trained %s on %d configurations: %s", potential_id, len(pairs), metrics)
         pot = ctx.store.get_potential(potential_id)
+        if self.get("relearn"):  # healing a production run: the resumed run follows (a detour), no exploration
+            ctx.store.record_campaign(ctx.campaign_id, current_potential_id=potential_id)
+            return FWAction(stored_data={"potential_id": potential_id, "relearn": self["relearn"]})
         record_iteration(ctx, it, stage=stage, rung=rung, threshold_break=ctx.spec.thresholds.break_at(stage),
                          potential_id=potential_id, n_train=pot["n_train"], metrics=pot.get("metrics"))
         ctx.store.record_campaign(ctx.campaign_id, iteration=it, stage=stage, rung=rung,
                                   current_potential_id=potential_id)
-        return spawn(ctx, iteration_workflow(ctx.spec, ctx.campaign_id, it, stage, potential_id, rung))
+        wf = iteration_workflow(ctx.spec, ctx.campaign_id, it, stage, potential_id, rung)
+        return spawn(ctx, with_crossval(ctx.spec, ctx.campaign_id, wf, potential_id, pot["n_train"], seed=it))
