@@ -23,16 +23,23 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from ase import Atoms
 from ase.io import read, write
 
-from seilearn.md.integrators import (MAX_DRIFT_EV_PER_ATOM, RETARGET_EVERY, DriftMonitor, init_velocities,
-                                     make_dynamics, unphysical)
+from seilearn.md.integrators import (
+    MAX_DRIFT_EV_PER_ATOM,
+    RETARGET_EVERY,
+    DriftMonitor,
+    init_velocities,
+    make_dynamics,
+    unphysical,
+)
 from seilearn.md.schedules import ScheduleLike, pressure_schedule, temperature_schedule
 
 TRAJ = "trajectory.extxyz"

@@ -27,7 +27,7 @@ from seilearn.store import schema
 from seilearn.store.hashing import config_id_for, structure_hash
 
 UNITS = {"energy": "eV", "forces": "eV/A", "stress": "eV/A^3 (ASE Voigt xx yy zz yz xz xy, positive = tensile)"}
-SOURCE_KINDS = ("seed", "exploration", "import", "production")
+SOURCE_KINDS = ("seed", "exploration", "import", "production", "validation")
 
 
 def now() -> dt.datetime:

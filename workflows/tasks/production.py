@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fireworks import FWAction, explicit_serialize
+from fireworks import FWAction, Workflow, explicit_serialize
 
 from seilearn.errors import SeilearnError
 from seilearn.workflows import engines
@@ -20,6 +20,10 @@ class ProductionTask(SeilearnTask):
         ctx = context_for(self, fw_spec)
         run = ProductionRun.from_dict(self["run"], "run")
         outdir = ctx.results_dir("production", run.name)
+        if run.engine == "local" and ctx.spec.production_watch is not None:
+            from seilearn.workflows.tasks.relearn import watched_production
+
+            return watched_production(self, ctx, run, outdir)
         mtp_text = ctx.store.potential_file(self["potential_id"], "mtp").decode()
         result = engines.produce(ctx.spec, run, mtp_text, outdir,
                                  worker_command=(fw_spec.get("_fw_env") or {}).get("lammps_command"))
@@ -64,6 +68,16 @@ class SummaryTask(SeilearnTask):
         runs = ctx.refresh().get("production_runs", {})
         series = {name: r["analysis"]["timeseries_csv"] for name, r in sorted(runs.items()) if r.get("analysis")}
         plots = engines.overlay(series, ctx.results_dir("plots")) if series else []
+        if ctx.spec.validation.frames:  # the campaign is done once its validation is scored
+            from seilearn.workflows.builders import _fw
+            from seilearn.workflows.tasks.base import spawn
+            from seilearn.workflows.tasks.validate import ValidationSampleTask
+
+            ctx.store.record_campaign(ctx.campaign_id, state="validation", production_plots=[str(p) for p in plots],
+                                      results_dir=str(ctx.results_dir()))
+            sample = _fw(ValidationSampleTask(campaign_id=ctx.campaign_id), ctx.campaign_id, "validation:sample",
+                         "validation", ctx.spec.queues["train"], "validation: sample production frames", 5)
+            return spawn(ctx, Workflow([sample]))
         ctx.store.record_campaign(ctx.campaign_id, state="done", production_plots=[str(p) for p in plots],
                                   results_dir=str(ctx.results_dir()))
         return FWAction(stored_data={"plots": [str(p) for p in plots]})
