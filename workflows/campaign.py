@@ -104,40 +104,9 @@ def format_status(doc: dict[str, Any]) -> str:
         lines.append(f"  convergence: {'converged' if conv.get('converged') else 'not converged'} — "
                      f"{conv.get('rule') or conv.get('reason')}")
     lines += production_lines(doc)
-    lines += production_lines(doc)
     if doc.get("production_plots"):
         lines.append("  plots: " + ", ".join(doc["production_plots"]))
     return "\n".join(lines)
-
-
-def production_lines(doc: dict[str, Any]) -> list[str]:
-    """Production runs, their relearning episodes and the validation on production frames."""
-    lines = []
-    for name, run in sorted((doc.get("production_runs") or {}).items()):
-        grade = f", max grade {run['max_grade']:.2f}" if run.get("max_grade") is not None else ""
-        why = f" — {run['reason']}" if run.get("reason") else ""
-        lines.append(f"  production {name}: {run.get('status')}, {run.get('steps_done')}/{run.get('steps')} steps"
-                     f"{grade}, potential {run.get('potential_id')}{why}")
-    for ev in sorted((doc.get("relearn") or {}).values(), key=lambda e: (str(e.get("run")), e.get("episode", 0))):
-        line = (f"  relearn {ev.get('run')} #{ev.get('episode')}: grade {_fmt(ev.get('grade'))} > "
-                f"{_fmt(ev.get('threshold_break'))} at step {ev.get('step')} with {ev.get('potential_id')}; "
-                f"{_fmt(ev.get('n_selected'))} selected ({_fmt(ev.get('n_selected_production'))} from production) "
-                f"-> {ev.get('state')}")
-        if ev.get("new_potential_id"):
-            line += f" at step {ev.get('resumed_from_step')} with {ev['new_potential_id']}"
-        if ev.get("reason"):
-            line += f" — {ev['reason']}"
-        lines.append(line)
-    val = doc.get("validation") or {}
-    if val.get("state") == "done":
-        parts = [f"{q} rmse {val[q]['rmse']:.1f} {val[q]['unit']} (max {val[q]['max']:.1f})"
-                 for q in ("energy", "forces", "stress") if val.get(q)]
-        failed = f", {val['n_failed']} failed to label (excluded)" if val.get("n_failed") else ""
-        lines.append(f"  validation on production frames: {', '.join(parts) or 'no labelled frame'}; "
-                     f"{val.get('n_frames')} frames{failed}; potential {val.get('potential_id')}")
-    elif val:
-        lines.append(f"  validation on production frames: {val.get('state')} ({len(val.get('config_ids') or [])} frames)")
-    return lines
 
 
 def production_lines(doc: dict[str, Any]) -> list[str]:
