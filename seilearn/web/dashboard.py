@@ -51,10 +51,33 @@ def campaign(campaign_id: str):
     th = q.thresholds(doc)
     brk = q.current_break(doc)
     hist_svg = histogram(grades, th.get("save"), brk, f"grades of iteration {last_it}") if runs else ""
+    val = doc.get("validation") or {}
+    val_svg = force_scatter(val["force_pairs"], val) if val.get("force_pairs") else ""
     return render_template("seilearn/campaign.html", c=doc, rows=rows, growth=growth, sel_svg=sel_svg,
                            hist_svg=hist_svg, n_grades=len(grades), last_it=last_it, runs=runs[:20],
                            pots=q.potential_rows(store, campaign_id), brk=brk, th=th,
-                           n_stages=len(th.get("breaks") or []) or None, plots=q.production_plots(doc))
+                           n_stages=len(th.get("breaks") or []) or None, plots=q.production_plots(doc),
+                           ladder=q.ladder_rows(doc), production=q.production_rows(doc),
+                           relearn=q.relearn_rows(doc), val=val, val_svg=val_svg)
+
+
+def force_scatter(pairs: list[list[float]], val: dict) -> str:
+    """Predicted vs reference force components on the held-out production frames (inline SVG)."""
+    import matplotlib.pyplot as plt
+
+    from seilearn.web.charts import _svg
+
+    ref, pred = zip(*pairs)
+    lim = max(max(map(abs, ref)), max(map(abs, pred)), 0.1)
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    ax.plot(ref, pred, ".", ms=2, alpha=0.5)
+    ax.plot([-lim, lim], [-lim, lim], "k-", lw=0.8)
+    ax.set_xlabel("reference force component (eV/Å)")
+    ax.set_ylabel("MTP force component (eV/Å)")
+    rmse = (val.get("forces") or {}).get("rmse")
+    ax.set_title(f"{val.get('n_frames')} production frames" + (f", RMSE {rmse:.0f} meV/Å" if rmse else ""),
+                 fontsize=9)
+    return _svg(fig)
 
 
 @bp.route("/plot")

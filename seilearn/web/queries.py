@@ -103,6 +103,31 @@ def last_exploration_grades(store: Store, campaign_id: str) -> tuple[int | None,
     return last_it, grades, runs
 
 
+def ladder_rows(doc: dict) -> list[dict[str, Any]]:
+    """The exploration ladder's rungs: length, conditions, selected, iterations."""
+    return [{"rung": r.get("rung"), "top_rung": r.get("top_rung"), "steps": "/".join(map(str, r.get("steps") or [])),
+             "conditions": "; ".join(r.get("conditions") or []), "n_selected": r.get("n_selected"),
+             "iterations": ", ".join(map(str, r.get("iterations") or [])), "decision": r.get("last_decision")}
+            for r in sorted(doc.get("ladder") or [], key=lambda r: r.get("rung", 0))]
+
+
+def production_rows(doc: dict) -> list[dict[str, Any]]:
+    """Production runs: status, progress, the largest grade seen, the potentials that ran them."""
+    rows = []
+    for name, r in sorted((doc.get("production_runs") or {}).items()):
+        rows.append({"name": name, "status": r.get("status"), "steps_done": r.get("steps_done"), "steps": r.get("steps"),
+                     "max_grade": r.get("max_grade"), "timestep_fs": r.get("timestep_fs"),
+                     "potentials": " → ".join(str(p.get("potential_id")) for p in r.get("potentials") or []),
+                     "reason": r.get("reason")})
+    return rows
+
+
+def relearn_rows(doc: dict) -> list[dict[str, Any]]:
+    """Relearning episodes of self-healing production, in order."""
+    return sorted((dict(e) for e in (doc.get("relearn") or {}).values()),
+                  key=lambda e: (str(e.get("run")), e.get("episode") or 0))
+
+
 def production_plots(doc: dict) -> list[str]:
     """Existing PNG/SVG analysis plots: the campaign's ``production_plots`` and those under ``results_dir``."""
     found = [p for p in doc.get("production_plots") or [] if str(p).endswith(PLOT_SUFFIXES)]
