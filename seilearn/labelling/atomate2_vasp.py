@@ -284,8 +284,9 @@ class Atomate2VaspLabeller(Labeller):
                                      input_set_generator=input_set(self.incar_for(atoms, attempt)),
                                      run_vasp_kwargs=run_kwargs,
                                      # keep the task document of an unconverged run (atomate2's default raises
-                                     # and stores nothing): our triage reads it and decides on a detour
-                                     stop_children_kwargs={"handle_unsuccessful": True})
+                                     # and stores nothing) and let the collecting firework run (True would
+                                     # defuse it): our triage reads the document and decides on a detour
+                                     stop_children_kwargs={"handle_unsuccessful": False})
         structure = AseAtomsAdaptor.get_structure(Atoms(atoms.numbers, atoms.positions, cell=atoms.cell, pbc=True))
         job = maker.make(structure)
         job.set_uuid(job_uuid(key, attempt))
@@ -302,27 +303,45 @@ class Atomate2VaspLabeller(Labeller):
         results = []
         for atoms in atoms_list:
             key = structure_hash(atoms)[:16]
-            reasons: list[str] = []
-            uuids: list[str] = []
             res = None
             for attempt in range(self.attempts()):
                 uid = job_uuid(key, attempt)
-                uuids.append(uid)
                 store.connect()
-                doc = store.query_one({"uuid": uid}, load=True)
-                if doc is None:  # a task document made before (same configuration and settings) is reused
+                if store.query_one({"uuid": uid}, properties=["uuid"]) is None:
+                    # a task document made before (same configuration and settings) is reused
                     root.mkdir(parents=True, exist_ok=True)
                     run_locally(self.make_job(atoms, key, attempt), store=store, create_folders=True,
-                                root_dir=root, log=True)
-                    doc = store.query_one({"uuid": uid}, load=True)
-                res = failed_run(uid) if doc is None else label_from_task(atoms, doc)
-                if res.ok or attempt + 1 == self.attempts():
+                                root_dir=root, log=False)
+                res = outcome(self, store, atoms, key, attempt)
+                if res is not None:
                     break
-                reasons.append(f"[{attempt_label(self, attempt)}] {res.reason}")
             assert res is not None
-            res.provenance["attempts"] = uuids
-            results.append(triaged(res, reasons, self))
+            results.append(res)
         return results
+
+
+def outcome(lab: Atomate2VaspLabeller, store, atoms: Atoms, key: str, attempt: int) -> LabelResult | None:
+    """The triaged result of ``key`` after ``attempt`` from the task documents in ``store``, or None when the
+    run failed or did not converge and a detour is left to try.
+
+    Ok: the label (noting the detour that converged). Out of detours: quarantined, ``scf_unconverged`` or
+    ``failed`` with every attempt's reason, never an ok label."""
+    results = []
+    for a in range(attempt + 1):
+        uid = job_uuid(key, a)
+        doc = store.query_one({"uuid": uid}, load=True)
+        results.append(failed_run(uid) if doc is None else label_from_task(atoms, doc))
+    res = results[-1]
+    if not res.ok and attempt + 1 < lab.attempts():
+        return None
+    reasons = [f"[{attempt_label(lab, a)}] {r.reason}" for a, r in enumerate(results)]
+    if res.ok and attempt:
+        res.reason = f"converged after detour ({'; '.join(reasons[:-1])})"
+    elif not res.ok:
+        res.reason = "quarantined after " + "; ".join(reasons)
+        res.provenance["quarantined"] = True
+    res.provenance["attempts"] = [job_uuid(key, a) for a in range(attempt + 1)]
+    return res
 
 
 def attempt_label(lab: Atomate2VaspLabeller, attempt: int) -> str:
@@ -333,16 +352,3 @@ def failed_run(uid: str) -> LabelResult:
     """The result of a job that left no task document (VASP or custodian gave up; the firework failed)."""
     return LabelResult(status="failed", reason=f"no task document {uid}: the VASP job failed (see its firework or "
                                                f"run directory)", provenance={"uuid": uid, "state": "no task document"})
-
-
-def triaged(res: LabelResult, reasons: list[str], lab: Atomate2VaspLabeller) -> LabelResult:
-    """The final result after the detours: ok (noting the detour that converged) or quarantined with every
-    attempt's reason."""
-    if res.ok:
-        if reasons:
-            res.reason = f"converged after detour ({'; '.join(reasons)})"
-        return res
-    reasons = [*reasons, f"[{attempt_label(lab, len(reasons))}] {res.reason}"]
-    res.reason = "quarantined after " + "; ".join(reasons)
-    res.provenance["quarantined"] = True
-    return res

@@ -6,7 +6,8 @@ Which reference a job gets: ``plan`` maps the job's attempt (``try0``, ``try1``,
 names; the candidate whose inputs match what atomate2 wrote is used, none matching is an error (as a real
 input mismatch should be). Rocket processes (spawned, so pytest's monkeypatch does not reach them) install the
 same fake from ``SEILEARN_FAKE_VASP_PLAN`` (JSON) with :func:`install_from_env`. ``SEILEARN_FAKE_VASP_SLEEP``
-seconds of sleep per run leave time to kill a rocket mid-labelling.
+seconds of sleep per run leave time to kill a rocket mid-labelling; ``SEILEARN_FAKE_VASP_LOG`` collects the calls
+(one JSON line each).
 """
 
 from __future__ import annotations
@@ -61,7 +62,11 @@ def make_fake_run_vasp(plan: dict[str, list[str]], sleep_s: float = 0.0) -> Call
         chosen = [DATA / c for c in candidates if _matches(DATA / c)]
         if not chosen:
             raise ValueError(f"fake VASP: no reference among {candidates} matches the inputs of job {name!r}")
-        CALLS.append({"job": name, "reference": chosen[0].name, "run_vasp_kwargs": kwargs, "cwd": os.getcwd()})
+        call = {"job": name, "reference": chosen[0].name, "run_vasp_kwargs": kwargs, "cwd": os.getcwd()}
+        CALLS.append(call)
+        if os.environ.get("SEILEARN_FAKE_VASP_LOG"):  # rocket processes report their calls to the test
+            with open(os.environ["SEILEARN_FAKE_VASP_LOG"], "a") as log:
+                log.write(json.dumps(call) + "\n")
         if sleep_s:
             time.sleep(sleep_s)
         fake_run_vasp(chosen[0])

@@ -10,6 +10,14 @@ from seilearn.workflows import engines
 from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
 
 
+def record_label_provenance(store, config_id: str, label_id: str, fields: dict) -> None:
+    """Add ``fields`` (e.g. the atomate2 task document a label was made from) to a stored label; idempotent."""
+    from seilearn.store.store import _jsonable
+
+    store.configurations.update_one({"config_id": config_id, "labels.label_id": label_id},
+                                    {"$set": {f"labels.$.{k}": _jsonable(v) for k, v in fields.items()}})
+
+
 @explicit_serialize
 class LabelTask(SeilearnTask):
     """Label ``config_ids`` with the campaign's labeller. Labels already computed with the same labeller
@@ -36,9 +44,12 @@ class LabelTask(SeilearnTask):
             atoms_list = ctx.store.get_atoms(todo)
             results = engines.label(labeller, atoms_list)
             for cid, res in zip(todo, results):
-                ctx.store.add_label(cid, status=res.status, reason=res.reason, energy=res.energy, forces=res.forces,
-                                    stress=res.stress, labeller=settings, job_id=self["job_id"], fw_id=ctx.fw_id,
-                                    launch_id=ctx.launch_id, wall_s=getattr(res, "wall_time", None))
+                label_id, _ = ctx.store.add_label(
+                    cid, status=res.status, reason=res.reason, energy=res.energy, forces=res.forces,
+                    stress=res.stress, labeller=settings, job_id=self["job_id"], fw_id=ctx.fw_id,
+                    launch_id=ctx.launch_id, wall_s=getattr(res, "wall_time", None))
+                if res.provenance:
+                    record_label_provenance(ctx.store, cid, label_id, {"labelled_from": res.provenance})
                 counts[res.status] += 1
         ctx.store.record_labelling_job(self["job_id"], status="done", counts=counts, wall_s=time.time() - t0)
         log.info("labelling job %s: %s", self["job_id"], counts)
