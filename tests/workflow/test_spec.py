@@ -87,7 +87,7 @@ def test_paper_labeller_settings_build_a_vasp_labeller():
     spec = load_spec(EXAMPLES / "lpsc_li_paper.yaml")
     lab = get_labeller(spec.labeller.name, **spec.labeller.settings)
     settings = lab.settings()
-    assert settings["name"] == "vasp" and settings["command"] == "srun vasp_std"
+    assert settings["name"] == "atomate2-vasp" and settings["vasp_cmd"] == "srun vasp_std"
     assert {k: settings["incar"][k] for k in ("ENCUT", "EDIFF", "KSPACING", "NELM")} == {
         "ENCUT": 520, "EDIFF": 1e-6, "KSPACING": 0.25, "NELM": 200}
 
