@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from ase import Atoms
 from ase.data import atomic_masses, atomic_numbers

@@ -10,8 +10,16 @@ import sys
 import pytest
 from ase.build import bulk
 
-from seilearn.md.lammps_decks import (DeckSettings, input_deck, interpret_run, lammps_command, mlip_ini,
-                                      paper_protocol, run_name, write_deck)
+from seilearn.md.lammps_decks import (
+    DeckSettings,
+    input_deck,
+    interpret_run,
+    lammps_command,
+    mlip_ini,
+    paper_protocol,
+    run_name,
+    write_deck,
+)
 
 
 def _lammps():
