@@ -1,10 +1,10 @@
 """Selection benchmark: grades, active-set builds, select_add and MaxVol, ours vs motep 0.2.0's grader
-measured in the same run, beside MLIP-3's figures (DESIGN.md section 4b, one core of this machine kind).
+and MLIP-3's ``mlp`` measured in the same run (when mlp is on PATH or $SEILEARN_MLP), one core.
 
-Run: ``.venv/bin/python benchmarks/selection.py`` (about a minute). The potential is an untrained
-level-8, 4-species (Li, P, S, Cl) MTP generated from the template with random, reproducible
-coefficients (269 parameters); the structures are random periodic Li-P-S-Cl frames at the density of
-Li6PS5Cl: 60 training structures of 35 atoms (2,100 atoms), 90 candidates, one 416-atom frame.
+Run: ``.venv/bin/python benchmarks/selection.py [--quick]`` (about a minute; part of benchmarks/run_all.py).
+The potential is an untrained level-8, 4-species (Li, P, S, Cl) MTP generated from the template with random,
+reproducible coefficients (269 parameters); the structures are random periodic Li-P-S-Cl frames at the density
+of Li6PS5Cl: 60 training structures of 35 atoms (2,100 atoms), 90 candidates, one 416-atom frame.
 """
 
 from __future__ import annotations
@@ -24,15 +24,13 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.mlip3_cli import MLP, SELECTION_ARGS, find_mlp  # noqa: E402
+from benchmarks.table import row  # noqa: E402
 from seilearn.selection.active_set import build_active_set  # noqa: E402
 from seilearn.selection.features import site_energy_rows  # noqa: E402
 from seilearn.selection.maxvol import MaxVolState, maxvol  # noqa: E402
 from seilearn.selection.select_add import select_add  # noqa: E402
 from tests.selection.helpers import frame_of_size, random_potential  # noqa: E402
-from benchmarks.mlip3_cli import MLP, SELECTION_ARGS, find_mlp  # noqa: E402
-
-MLIP3 = {"grade nbh, 416 atoms": 17.7e-3, "grade cfg, 416 atoms": 4.7e-3, "build nbh, 60 structures": 0.42,
-         "build cfg, 60 structures": 0.20, "select_add nbh, 90 candidates": 0.49}
 
 
 def best_of(fn, repeats: int = 3) -> tuple[float, object]:
@@ -59,20 +57,22 @@ def run_motep(fn):
         return f"fails ({type(exc).__name__})"
 
 
-def main() -> None:
+def results(quick: bool = False) -> list[dict]:
+    """The table rows (seconds per task, one thread)."""
     logging.getLogger("motep").setLevel(logging.ERROR)
     pot = random_potential(seed=1)
     train = [frame_of_size(35, seed=s) for s in range(60)]
     cands = [frame_of_size(35, seed=1000 + s, density=0.06) for s in range(90)]
     big = frame_of_size(416, seed=7)
+    reps = 1 if quick else 3
     rows: dict[str, tuple[object, object]] = {}
 
     site_energy_rows(pot, big)  # warm up imports
-    t_nbh, aset_nbh = best_of(lambda: build_active_set(pot, train, "nbh"))
-    t_cfg, aset_cfg = best_of(lambda: build_active_set(pot, train, "cfg"))
+    t_nbh, aset_nbh = best_of(lambda: build_active_set(pot, train, "nbh"), reps)
+    t_cfg, aset_cfg = best_of(lambda: build_active_set(pot, train, "cfg"), reps)
     g_nbh, _ = best_of(lambda: aset_nbh.grade(pot, big), 5)
     g_cfg, _ = best_of(lambda: aset_cfg.grade(pot, big), 5)
-    t_sel, chosen = best_of(lambda: select_add(pot, train, cands, mode="nbh"), 2)
+    t_sel, chosen = best_of(lambda: select_add(pot, train, cands, mode="nbh"), max(1, reps - 1))
 
     gm = {m: motep_grader(pot, m) for m in ("nbh", "cfg")}
     m_build_nbh = run_motep(lambda: gm["nbh"].update(train))
@@ -84,9 +84,10 @@ def main() -> None:
     rows["grade cfg, 416 atoms"] = (g_cfg, m_grade_cfg)
     rows["build nbh, 60 structures"] = (t_nbh, m_build_nbh)
     rows["build cfg, 60 structures"] = (t_cfg, m_build_cfg)
-    rows["select_add nbh, 90 candidates"] = (t_sel, "none")
+    rows["select_add nbh, 90 candidates"] = (t_sel, None)
 
-    mats = np.vstack([site_energy_rows(pot, frame_of_size(416, seed=100 + k)) for k in range(49)])[:20000]
+    n_frames = 12 if quick else 49
+    mats = np.vstack([site_energy_rows(pot, frame_of_size(416, seed=100 + k)) for k in range(n_frames)])[:20000]
     t_mv, state = best_of(lambda: maxvol(MaxVolState.identity(269), mats, np.arange(len(mats))), 1)
 
     def motep_maxvol():
@@ -96,29 +97,24 @@ def main() -> None:
 
     rows[f"MaxVol {mats.shape[0]} x {mats.shape[1]} (target < 5 s)"] = (t_mv, run_motep(motep_maxvol))
 
-    ref_label = "MLIP-3 (DESIGN.md 4b)"
-    ref = dict(MLIP3)
     exe = find_mlp()
-    if exe:
-        ref_label = "mlp, this run"
-        ref = mlp_figures(exe, pot, aset_nbh, aset_cfg, train, cands, big)
+    ref = mlp_figures(exe, pot, aset_nbh, aset_cfg, train, cands, big) if exe else {}
+    note = {"build nbh, 60 structures": f"{aset_nbh.filled}/269 rows filled",
+            "build cfg, 60 structures": f"{aset_cfg.filled}/269 rows filled",
+            "select_add nbh, 90 candidates": f"chose {len(chosen)}"}
+    return [row("selection", task, "s", ours, mot, ref.get(task), note.get(task, ""))
+            for task, (ours, mot) in rows.items()]
 
-    def fmt(x):
-        if isinstance(x, str):
-            return x
-        return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
 
-    print(f"level-8 MTP, 4 species, {pot.n_params} parameters; active sets: nbh {aset_nbh.filled}/269 rows "
-          f"filled, cfg {aset_cfg.filled}/269; select_add chose {len(chosen)} of 90; MaxVol swaps {state.swaps}")
-    print(f"reference column: {ref_label}" + ("" if exe else " (no mlp on PATH or $SEILEARN_MLP)"))
-    head = f"{'task':<38} {'ours':>10} {'motep 0.2.0':>16} {'motep/ours':>10} {'MLIP-3':>10} {'ours/MLIP-3':>11}"
-    print(head)
-    print("-" * len(head))
-    for task, (ours, mot) in rows.items():
-        ratio = f"{mot / ours:.1f}x" if not isinstance(mot, str) else "-"
-        r = ref.get(task)
-        print(f"{task:<38} {fmt(ours):>10} {fmt(mot):>16} {ratio:>10} {fmt(r) if r else '-':>10} "
-              f"{(f'{ours / r:.2f}') if r else '-':>11}")
+def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = ap.parse_args()
+    from benchmarks.run_all import print_table
+
+    print_table(results(args.quick))
 
 
 def mlp_figures(exe, pot, aset_nbh, aset_cfg, train, cands, big) -> dict[str, float]:

@@ -1,5 +1,5 @@
-"""Commands that evaluate or grade with an MTP start fast: they never import torch (CHGNet's), and the ones
-that need no MaxVol never import SciPy either (checked with ``python -X importtime``, in a fresh process)."""
+"""Commands that evaluate, grade or select with an MTP start fast: they import neither torch (CHGNet's) nor SciPy
+(checked with ``python -X importtime``, in a fresh process)."""
 
 from __future__ import annotations
 
@@ -46,11 +46,11 @@ def test_calc_efs_imports_neither_torch_nor_scipy(inputs):
     assert "torch" not in names and "scipy" not in names and "vesin" not in names
 
 
-def test_grade_and_select_add_do_not_import_torch(inputs):
+def test_grade_and_select_add_import_neither_torch_nor_scipy(inputs):
     build = _imported(["grade", "pot.mtp", "train.cfg", "in.cfg", "g1.cfg", "--active-set", "set.almtp",
                        "--species", SPECIES], inputs)
-    assert "torch" not in build
+    assert "torch" not in build and "scipy" not in build
     stored = _imported(["grade", "set.almtp", "in.cfg", "g2.cfg"], inputs)  # active set read, not built
     assert "torch" not in stored and "scipy" not in stored
     select = _imported(["select-add", "pot.mtp", "train.cfg", "in.cfg", "s.cfg", "--species", SPECIES], inputs)
-    assert "torch" not in select
+    assert "torch" not in select and "scipy" not in select

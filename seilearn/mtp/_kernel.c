@@ -199,14 +199,38 @@ static int grid_build(Grid *g, const double *pos, int n, const double *cell, con
 
 static inline int floordiv(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-/* Visit the neighbours of atom i; with `j_out` NULL only count them. Returns the count. */
-static long grid_visit(const Grid *g, int i, int32_t *j_out, int32_t *shift_out, double *offset_out)
+/* growing per-thread pair buffers */
+typedef struct {
+    int32_t *j, *shift;
+    double *offset;
+    long size, cap;
+} Pairs;
+
+static int pairs_reserve(Pairs *p, long need)
+{
+    if (need <= p->cap) return 0;
+    long cap = p->cap ? p->cap : 1024;
+    while (cap < need) cap *= 2;
+    int32_t *j = realloc(p->j, sizeof(int32_t) * cap);
+    if (j) p->j = j;
+    int32_t *sh = realloc(p->shift, sizeof(int32_t) * 3 * cap);
+    if (sh) p->shift = sh;
+    double *off = realloc(p->offset, sizeof(double) * 3 * cap);
+    if (off) p->offset = off;
+    if (!j || !sh || !off) return -1;
+    p->cap = cap;
+    return 0;
+}
+
+/* Append the neighbours of atom i to `out` (in bin order, so the list does not depend on the thread count).
+ * Returns how many, or -1 when out of memory. */
+static long grid_visit(const Grid *g, int i, Pairs *out)
 {
     int b = g->bin_of[i];
     int bz = b % g->nb[2], by = (b / g->nb[2]) % g->nb[1], bx = b / (g->nb[2] * g->nb[1]);
     int home[3] = {bx, by, bz};
     const double *xi = g->wrapped + 3 * i;
-    long count = 0;
+    long start = out->size;
     for (int o0 = -g->range[0]; o0 <= g->range[0]; o0++) {
         int t[3], s[3];
         t[0] = home[0] + o0;
@@ -224,25 +248,25 @@ static long grid_visit(const Grid *g, int i, int32_t *j_out, int32_t *shift_out,
                 for (int c = 0; c < 3; c++)
                     sh[c] = s[0] * g->cell[0][c] + s[1] * g->cell[1][c] + s[2] * g->cell[2][c] - xi[c];
                 int bin = (t[0] * g->nb[1] + t[1]) * g->nb[2] + t[2];
-                for (int q = g->bin_start[bin]; q < g->bin_start[bin + 1]; q++) {
+                int q0 = g->bin_start[bin], q1 = g->bin_start[bin + 1];
+                if (pairs_reserve(out, out->size + (q1 - q0)) < 0) return -1;
+                for (int q = q0; q < q1; q++) {
                     int j = g->bin_atoms[q];
                     const double *xj = g->wrapped + 3 * j;
                     double dx = xj[0] + sh[0], dy = xj[1] + sh[1], dz = xj[2] + sh[2];
                     double d2 = dx * dx + dy * dy + dz * dz;
                     if (d2 >= g->cutoff2 || (j == i && s[0] == 0 && s[1] == 0 && s[2] == 0)) continue;
-                    if (j_out) {
-                        j_out[count] = j;
-                        int32_t *S = shift_out + 3 * count;
-                        for (int c = 0; c < 3; c++) S[c] = s[c] - g->image[3 * j + c] + g->image[3 * i + c];
-                        for (int c = 0; c < 3; c++)
-                            offset_out[3 * count + c] = S[0] * g->cell[0][c] + S[1] * g->cell[1][c] + S[2] * g->cell[2][c];
-                    }
-                    count++;
+                    long k = out->size++;
+                    out->j[k] = j;
+                    int32_t *S = out->shift + 3 * k;
+                    for (int c = 0; c < 3; c++) S[c] = s[c] - g->image[3 * j + c] + g->image[3 * i + c];
+                    for (int c = 0; c < 3; c++)
+                        out->offset[3 * k + c] = S[0] * g->cell[0][c] + S[1] * g->cell[1][c] + S[2] * g->cell[2][c];
                 }
             }
         }
     }
-    return count;
+    return out->size - start;
 }
 
 static const char *grid_error(int rc)
@@ -250,8 +274,10 @@ static const char *grid_error(int rc)
     return rc == -1 ? "the cell is singular" : "out of memory";
 }
 
-/* neighbour_counts(positions (n,3) f8, cell (3,3) f8, pbc (3,) u1, cutoff, counts (n,) i8 out, threads) -> total */
-static PyObject *py_neighbour_counts(PyObject *self, PyObject *args)
+/* neighbours(positions (n,3) f8, cell (3,3) f8, pbc (3,) u1, cutoff, counts (n,) i8 out, threads)
+ *   -> (j bytes of int32, shifts bytes of 3 int32, offsets bytes of 3 float64: shifts times the cell)
+ * One pass: each thread walks a contiguous block of atoms into its own buffer; blocks are joined in order. */
+static PyObject *py_neighbours(PyObject *self, PyObject *args)
 {
     PyObject *o_pos, *o_cell, *o_pbc, *o_counts;
     double cutoff;
@@ -264,65 +290,104 @@ static PyObject *py_neighbour_counts(PyObject *self, PyObject *args)
     uint8_t *pbc = cell ? get_buf(&b, o_pbc, 1, 0, NULL, "pbc") : NULL;
     int64_t *counts = pbc ? get_buf(&b, o_counts, 8, 1, &n, "counts") : NULL;
     if (!counts) { release(&b); return NULL; }
+    if (n3 != 3 * n) {
+        release(&b);
+        PyErr_SetString(PyExc_ValueError, "positions must have shape (len(counts), 3)");
+        return NULL;
+    }
+    int nt = set_threads(threads);
+    if (nt > n) nt = n > 0 ? (int)n : 1;
+    Pairs *parts = calloc((size_t)nt, sizeof(Pairs));
+    if (!parts) { release(&b); return PyErr_NoMemory(); }
     Grid g;
-    int rc;
-    long total = 0;
+    int rc, failed = 0;
     Py_BEGIN_ALLOW_THREADS
     rc = grid_build(&g, pos, (int)n, cell, pbc, cutoff);
     if (rc == 0) {
-        #pragma omp parallel for schedule(static) reduction(+ : total) num_threads(set_threads(threads))
-        for (int i = 0; i < (int)n; i++) {
-            counts[i] = grid_visit(&g, i, NULL, NULL, NULL);
-            total += counts[i];
+        #pragma omp parallel num_threads(nt) reduction(| : failed)
+        {
+#ifdef _OPENMP
+            int t = omp_get_thread_num(), T = omp_get_num_threads();
+#else
+            int t = 0, T = 1;
+#endif
+            long lo = (long)n * t / T, hi = (long)n * (t + 1) / T;
+            for (long i = lo; i < hi && !failed; i++) {
+                long c = grid_visit(&g, (int)i, &parts[t]);
+                if (c < 0) failed = 1;
+                else counts[i] = c;
+            }
         }
     }
     grid_free(&g);
     Py_END_ALLOW_THREADS
     release(&b);
-    if (rc != 0) {
-        PyErr_SetString(PyExc_ValueError, grid_error(rc));
-        return NULL;
+    PyObject *result = NULL;
+    if (rc != 0 || failed) {
+        if (rc != 0) PyErr_SetString(PyExc_ValueError, grid_error(rc));
+        else PyErr_NoMemory();
     }
-    return PyLong_FromLong(total);
+    else {
+        long total = 0;
+        for (int t = 0; t < nt; t++) total += parts[t].size;
+        PyObject *oj = PyBytes_FromStringAndSize(NULL, sizeof(int32_t) * total);
+        PyObject *os = PyBytes_FromStringAndSize(NULL, sizeof(int32_t) * 3 * total);
+        PyObject *oo = PyBytes_FromStringAndSize(NULL, sizeof(double) * 3 * total);
+        if (oj && os && oo) {
+            char *pj = PyBytes_AS_STRING(oj), *ps = PyBytes_AS_STRING(os), *po = PyBytes_AS_STRING(oo);
+            for (int t = 0; t < nt; t++) {
+                long k = parts[t].size;
+                if (k == 0) continue;
+                memcpy(pj, parts[t].j, sizeof(int32_t) * k);
+                memcpy(ps, parts[t].shift, sizeof(int32_t) * 3 * k);
+                memcpy(po, parts[t].offset, sizeof(double) * 3 * k);
+                pj += sizeof(int32_t) * k;
+                ps += sizeof(int32_t) * 3 * k;
+                po += sizeof(double) * 3 * k;
+            }
+            result = PyTuple_Pack(3, oj, os, oo);
+        }
+        Py_XDECREF(oj);
+        Py_XDECREF(os);
+        Py_XDECREF(oo);
+    }
+    for (int t = 0; t < nt; t++) {
+        free(parts[t].j);
+        free(parts[t].shift);
+        free(parts[t].offset);
+    }
+    free(parts);
+    return result;
 }
 
-/* neighbour_fill(positions, cell, pbc, cutoff, first (n+1,) i8, j (P,) i4 out, shifts (P,3) i4 out,
- *                offsets (P,3) f8 out: shifts times the cell, threads) */
-static PyObject *py_neighbour_fill(PyObject *self, PyObject *args)
+/* min_pair(positions (n,3) f8, first (n+1,) i8, j (P,) i4, offsets (P,3) f8) -> (pair index, distance) of the
+ * shortest pair (-1, inf when there is none; ties: the first pair) */
+static PyObject *py_min_pair(PyObject *self, PyObject *args)
 {
-    PyObject *o_pos, *o_cell, *o_pbc, *o_first, *o_j, *o_shift, *o_off;
-    double cutoff;
-    int threads;
-    if (!PyArg_ParseTuple(args, "OOOdOOOOi", &o_pos, &o_cell, &o_pbc, &cutoff, &o_first, &o_j, &o_shift, &o_off,
-                          &threads))
-        return NULL;
+    PyObject *o_pos, *o_first, *o_j, *o_off;
+    if (!PyArg_ParseTuple(args, "OOOO", &o_pos, &o_first, &o_j, &o_off)) return NULL;
     Buffers b = {.count = 0};
-    Py_ssize_t n3, n1, P;
-    double *pos = get_buf(&b, o_pos, 8, 0, &n3, "positions");
-    double *cell = pos ? get_buf(&b, o_cell, 8, 0, NULL, "cell") : NULL;
-    uint8_t *pbc = cell ? get_buf(&b, o_pbc, 1, 0, NULL, "pbc") : NULL;
-    int64_t *first = pbc ? get_buf(&b, o_first, 8, 0, &n1, "first") : NULL;
-    int32_t *js = first ? get_buf(&b, o_j, 4, 1, &P, "j") : NULL;
-    int32_t *shifts = js ? get_buf(&b, o_shift, 4, 1, NULL, "shifts") : NULL;
-    double *offsets = shifts ? get_buf(&b, o_off, 8, 1, NULL, "offsets") : NULL;
-    if (!offsets) { release(&b); return NULL; }
-    int n = (int)(n3 / 3);
-    Grid g;
-    int rc;
+    Py_ssize_t n1, P;
+    double *pos = get_buf(&b, o_pos, 8, 0, NULL, "positions");
+    int64_t *first = pos ? get_buf(&b, o_first, 8, 0, &n1, "first") : NULL;
+    int32_t *js = first ? get_buf(&b, o_j, 4, 0, &P, "j") : NULL;
+    double *off = js ? get_buf(&b, o_off, 8, 0, NULL, "offsets") : NULL;
+    if (!off) { release(&b); return NULL; }
+    double best = INFINITY;
+    long arg = -1;
     Py_BEGIN_ALLOW_THREADS
-    rc = grid_build(&g, pos, n, cell, pbc, cutoff);
-    if (rc == 0) {
-        #pragma omp parallel for schedule(static) num_threads(set_threads(threads))
-        for (int i = 0; i < n; i++) grid_visit(&g, i, js + first[i], shifts + 3 * first[i], offsets + 3 * first[i]);
+    for (Py_ssize_t i = 0; i < n1 - 1; i++) {
+        const double *xi = pos + 3 * i;
+        for (int64_t p = first[i]; p < first[i + 1]; p++) {
+            const double *xj = pos + 3 * js[p], *o = off + 3 * p;
+            double dx = xj[0] + o[0] - xi[0], dy = xj[1] + o[1] - xi[1], dz = xj[2] + o[2] - xi[2];
+            double d2 = dx * dx + dy * dy + dz * dz;
+            if (d2 < best) { best = d2; arg = (long)p; }
+        }
     }
-    grid_free(&g);
     Py_END_ALLOW_THREADS
     release(&b);
-    if (rc != 0) {
-        PyErr_SetString(PyExc_ValueError, grid_error(rc));
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return Py_BuildValue("ld", arg, sqrt(best));
 }
 
 /* transpose(first (n+1,) i8, j (P,) i4, rfirst (n+1,) i8 out, rpairs (P,) i8 out): pairs grouped by neighbour,
@@ -723,17 +788,104 @@ fail:
     return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * MaxVol helpers: rank-one updates and the largest |entry| of a C-contiguous matrix, threaded over rows
+ * (memory-bound passes over B A^-1, tens of MB for a large candidate pool). Ties go to the smallest flat index,
+ * as BLAS idamax does, so the swap sequence does not depend on the thread count.
+ * ------------------------------------------------------------------------------------------------------------- */
+typedef struct {
+    double value;
+    long index;
+} Best;
+
+static inline void best_merge(Best *into, Best other)
+{
+    if (other.index < 0) return;
+    if (into->index < 0 || other.value > into->value || (other.value == into->value && other.index < into->index))
+        *into = other;
+}
+
+/* rows [0, m) of A (m, n): optionally A += alpha x y^T first (x NULL: no update), skipping row `skip` entirely;
+ * returns the largest |A_rc| among the rows visited */
+static Best update_and_scan(double *A, long m, long n, const double *x, const double *y, double alpha, long skip,
+                            int threads)
+{
+    Best best = {0.0, -1};
+    #pragma omp parallel num_threads(set_threads(threads))
+    {
+        Best mine = {0.0, -1};
+        #pragma omp for schedule(static)
+        for (long r = 0; r < m; r++) {
+            if (r == skip) continue;
+            double *a = A + r * n;
+            if (x) {
+                double s = alpha * x[r];
+                if (s != 0.0)
+                    for (long c = 0; c < n; c++) a[c] += s * y[c];
+            }
+            for (long c = 0; c < n; c++) {
+                double v = fabs(a[c]);
+                if (mine.index < 0 || v > mine.value) { mine.value = v; mine.index = r * n + c; }
+            }
+        }
+        #pragma omp critical
+        best_merge(&best, mine);
+    }
+    return best;
+}
+
+/* ger_argmax(A (m,n) f8 inout, x (m,) f8 or None, y (n,) f8 or None, alpha, skip_row, threads) -> flat index
+ * A += alpha x y^T on every row but `skip_row` (-1: none), then the flat index of the largest |A| over those rows
+ * (-1 if there are none). With x None, only the scan. */
+static PyObject *py_ger_argmax(PyObject *self, PyObject *args)
+{
+    PyObject *o_a, *o_x, *o_y;
+    double alpha;
+    long skip;
+    int threads;
+    if (!PyArg_ParseTuple(args, "OOOdli", &o_a, &o_x, &o_y, &alpha, &skip, &threads)) return NULL;
+    Buffers b = {.count = 0};
+    Py_ssize_t size, m = 0, n = 0;
+    double *A = get_buf(&b, o_a, 8, 1, &size, "A");
+    if (!A) { release(&b); return NULL; }
+    if (b.views[0].ndim != 2) {
+        release(&b);
+        PyErr_SetString(PyExc_ValueError, "A must be a matrix");
+        return NULL;
+    }
+    m = b.views[0].shape ? b.views[0].shape[0] : 0;
+    n = b.views[0].shape ? b.views[0].shape[1] : 0;
+    double *x = NULL, *y = NULL;
+    if (o_x != Py_None) {
+        Py_ssize_t nx, ny;
+        x = get_buf(&b, o_x, 8, 0, &nx, "x");
+        y = x ? get_buf(&b, o_y, 8, 0, &ny, "y") : NULL;
+        if (!y || nx != m || ny != n) {
+            if (y) PyErr_SetString(PyExc_ValueError, "x and y must match A's rows and columns");
+            release(&b);
+            return NULL;
+        }
+    }
+    Best best;
+    Py_BEGIN_ALLOW_THREADS
+    best = update_and_scan(A, m, n, x, y, alpha, skip, threads);
+    Py_END_ALLOW_THREADS
+    release(&b);
+    return PyLong_FromLong(best.index);
+}
+
 static PyObject *py_max_threads(PyObject *self, PyObject *args)
 {
     return PyLong_FromLong(set_threads(0));
 }
 
 static PyMethodDef methods[] = {
-    {"neighbour_counts", py_neighbour_counts, METH_VARARGS, "Neighbours of each atom within the cutoff; the total."},
-    {"neighbour_fill", py_neighbour_fill, METH_VARARGS, "Fill the CSR neighbour list (j, integer lattice shifts)."},
+    {"neighbours", py_neighbours, METH_VARARGS, "All ordered pairs within the cutoff, grouped by the first atom."},
+    {"min_pair", py_min_pair, METH_VARARGS, "The shortest pair of a neighbour list."},
     {"transpose", py_transpose, METH_VARARGS, "Pairs grouped by neighbour atom."},
     {"efs", py_efs, METH_VARARGS, "Site energies, forces, per-atom virials of an MTP."},
     {"site_rows", py_site_rows, METH_VARARGS, "Site-energy Jacobians dV_i/dtheta (MLIP parameter order)."},
+    {"ger_argmax", py_ger_argmax, METH_VARARGS, "A += alpha x y^T (all rows but one), then argmax |A| there."},
     {"max_threads", py_max_threads, METH_NOARGS, "Threads a kernel uses by default (OpenMP's)."},
     {NULL, NULL, 0, NULL},
 };

@@ -64,6 +64,10 @@ class NeighbourList:
     def i(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.first) - 1), np.diff(self.first))
 
+    def shortest(self, positions: np.ndarray) -> tuple[int, float]:
+        """(pair index, length) of the shortest pair; (-1, inf) without pairs."""
+        return _kernel.min_pair(np.ascontiguousarray(positions, dtype=np.float64), self.first, self.j, self.offsets)
+
     def vectors(self, positions: np.ndarray) -> np.ndarray:
         """r_ij of every pair for ``positions``."""
         return positions[self.j] + self.offsets - np.repeat(positions, np.diff(self.first), axis=0)
@@ -87,15 +91,14 @@ def neighbour_list(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float) 
     pbc_arr = np.ascontiguousarray(np.broadcast_to(np.asarray(pbc, dtype=bool), (3,)), dtype=np.uint8)
     box = np.ascontiguousarray(_box(pos, np.asarray(cell, dtype=np.float64).reshape(3, 3), pbc_arr.astype(bool)))
     n = len(pos)
-    nt = threads()
     counts = np.empty(n, dtype=np.int64)
-    total = _kernel.neighbour_counts(pos, box, pbc_arr, float(cutoff), counts, nt)
+    raw_j, raw_shifts, raw_offsets = _kernel.neighbours(pos, box, pbc_arr, float(cutoff), counts, threads())
     first = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])
-    j = np.empty(total, dtype=np.int32)
-    shifts = np.empty((total, 3), dtype=np.int32)
-    offsets = np.empty((total, 3))
-    _kernel.neighbour_fill(pos, box, pbc_arr, float(cutoff), first, j, shifts, offsets, nt)
+    j = np.frombuffer(raw_j, dtype=np.int32)
+    shifts = np.frombuffer(raw_shifts, dtype=np.int32).reshape(-1, 3)
+    offsets = np.frombuffer(raw_offsets, dtype=np.float64).reshape(-1, 3)
+    total = len(j)
     rfirst = np.empty(n + 1, dtype=np.int64)
     rpairs = np.empty(total, dtype=np.int64)
     _kernel.transpose(first, j, rfirst, rpairs)

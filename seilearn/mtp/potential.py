@@ -114,21 +114,17 @@ class Potential:
 
     def check_distances(self, atoms: Atoms, where: str = "structure") -> None:
         """Atoms closer than the potential's min_dist raise InputError (MLIP refuses them too)."""
-        i, j, offsets = neighbour_pairs(atoms, self.min_dist)
-        if i.size:
-            d = np.linalg.norm(atoms.positions[j] + offsets - atoms.positions[i], axis=1)
-            k = int(np.argmin(d))
-            raise InputError(f"{where}: atoms {int(i[k])} and {int(j[k])} are {d[k]:.3f} A apart, closer than the "
+        nl = self._neighbours(atoms)  # the evaluation's own list: min_dist < cutoff
+        p, d = nl.shortest(atoms.positions)
+        if p >= 0 and d < self.min_dist:
+            i = int(np.searchsorted(nl.first, p, side="right")) - 1
+            raise InputError(f"{where}: atoms {i} and {int(nl.j[p])} are {d:.3f} A apart, closer than the "
                              f"potential's min_dist {self.min_dist:.3f} A; remove or relax this configuration")
 
     def min_distance(self, atoms: Atoms) -> float | None:
         """Shortest interatomic distance within the cutoff (MLIP's ``mindist`` feature), None if no pair."""
-        nl = self._neighbours(atoms)  # the skin list holds every pair within the cutoff
-        if not len(nl.j):
-            return None
-        v = nl.vectors(atoms.positions)
-        d = float(np.sqrt(np.einsum("ij,ij->i", v, v).min()))
-        return d if d < self.cutoff else None
+        p, d = self._neighbours(atoms).shortest(atoms.positions)  # the skin list holds every pair within the cutoff
+        return d if p >= 0 and d < self.cutoff else None
 
     def calculator(self) -> MTPCalculator:
         return MTPCalculator(self)

@@ -7,8 +7,9 @@ threshold; A^-1 and C are updated by Sherman-Morrison (rank one), so |det A| is 
 |C_ij| > threshold > 1 at every swap and never decreases. As in MLIP, the row that leaves A goes back
 into the candidate pool in the place of the one that entered, so it can come back later.
 
-Speed: the only O(m n) work per swap is one in-place BLAS rank-one update of C (``dger``) and one
-BLAS pass to find the largest |C| (``idamax``); no temporaries of C's size are made. While A still
+Speed: the only O(m n) work per swap is one pass over C (compiled, threaded over rows: seilearn.mtp.kernel)
+that makes the rank-one update and finds the next largest |C| (BLAS idamax's choice: the first on ties); no
+temporaries of C's size are made. While A still
 has eps rows, the columns of C that belong to them hold residual / eps (huge), so the greedy choice is
 made among those columns: a first phase updates only them (the filled columns are recomputed with
 one matrix product when it ends), which halves the work of building from eps * I. The phase ends when
@@ -20,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from seilearn.mtp import _kernel, kernel
 
 EPS = 1e-6
 BUILD_THRESHOLD = 1.001
@@ -61,7 +64,6 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
     """
     if threshold < 1.0:
         raise ValueError(f"MaxVol threshold {threshold} must be >= 1")
-    from scipy.linalg.blas import dger, idamax  # here, not at import: grading with a stored set needs no SciPy
     rows = np.asarray(rows, dtype=float)
     if rows.size == 0:
         return state
@@ -76,10 +78,10 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
     limit = max_swaps if max_swaps is not None else 50 * (n + len(pool))
     done = _fill_eps_rows(state, pool, pool_ids, max(threshold, FILL_SWITCH), limit, track_det)
     C = np.ascontiguousarray(pool @ A_inv)
-    Ct = C.T  # Fortran view for BLAS
+    nt = kernel.threads()
+    flat = _kernel.ger_argmax(C, None, None, 0.0, -1, nt)
     refreshes = 0
     while done < limit:
-        flat = int(idamax(C.ravel()))
         i, j = divmod(flat, n)
         cij = float(C[i, j])
         if not abs(cij) > threshold:
@@ -89,22 +91,36 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
                 break
             refreshes += 1
             np.matmul(pool, A_inv, out=C)
-            if not abs(C.ravel()[idamax(C.ravel())]) > threshold:
+            flat = _kernel.ger_argmax(C, None, None, 0.0, -1, nt)
+            if not abs(C.flat[flat]) > threshold:
                 break
             continue
         ci = C[i].copy()
         ci[j] -= 1.0  # (b_i - a_j) A^-1 = C_i - e_j
         col_inv = A_inv[:, j].copy()
         col_c = C[:, j].copy()
-        # A^-1 <- A^-1 - A^-1[:, j] (C_i - e_j) / C_ij ; C <- C - C[:, j] (C_i - e_j) / C_ij
+        # A^-1 <- A^-1 - A^-1[:, j] (C_i - e_j) / C_ij ; C <- C - C[:, j] (C_i - e_j) / C_ij, one pass over C
+        # that also finds the next largest |C| (row i is replaced below, so it is left out and checked apart)
         A_inv -= np.outer(col_inv, ci) / cij
-        dger(-1.0 / cij, ci, col_c, a=Ct, overwrite_a=1)
+        flat = _kernel.ger_argmax(C, col_c, ci, -1.0 / cij, i, nt)
         # the displaced row a_j takes row i's place in the pool: a_j A'^-1 = e_j - (C_i - e_j) / C_ij
         C[i] = -ci / cij
         C[i, j] += 1.0
+        flat = _first_largest(C, flat, i)
         _swap_rows(state, pool, pool_ids, i, j, cij, track_det)
         done += 1
     return state
+
+
+def _first_largest(C: np.ndarray, flat: int, i: int) -> int:
+    """The flat index of the largest |C| given ``flat``, that of every row but i (-1: none): BLAS idamax's
+    choice (the first one on ties)."""
+    k = int(np.argmax(np.abs(C[i])))
+    v, here = abs(C[i, k]), i * C.shape[1] + k
+    if flat < 0:
+        return here
+    best = abs(C.flat[flat])
+    return here if v > best or (v == best and here < flat) else flat
 
 
 def _swap_rows(state: MaxVolState, pool: np.ndarray, pool_ids: np.ndarray, i: int, j: int, cij: float,
@@ -124,16 +140,15 @@ def _swap_rows(state: MaxVolState, pool: np.ndarray, pool_ids: np.ndarray, i: in
 def _fill_eps_rows(state: MaxVolState, pool: np.ndarray, pool_ids: np.ndarray, switch: float, limit: int,
                    track_det: bool) -> int:
     """Greedy swaps restricted to the columns of A's eps rows while their |C| exceeds ``switch``."""
-    from scipy.linalg.blas import dger, idamax
-
     A_inv = state.A_inv
     cols = np.flatnonzero(state.source == -1)
     if len(cols) == 0 or limit <= 0:
         return 0
     CE = np.ascontiguousarray(pool @ A_inv[:, cols])
+    nt = kernel.threads()
     done = 0
     while done < limit and len(cols):
-        flat = int(idamax(CE.ravel()))
+        flat = _kernel.ger_argmax(CE, None, None, 0.0, -1, nt)
         i, c = divmod(flat, len(cols))
         cij = float(CE[i, c])
         if not abs(cij) > switch:
@@ -145,7 +160,7 @@ def _fill_eps_rows(state: MaxVolState, pool: np.ndarray, pool_ids: np.ndarray, s
         ci_e[state.source[cols] != -1] = 0.0  # filled columns not yet dropped stay out
         col_c = CE[:, c].copy()
         A_inv -= np.outer(A_inv[:, j], ci) / cij
-        dger(-1.0 / cij, ci_e, col_c, a=CE.T, overwrite_a=1)
+        _kernel.ger_argmax(CE, col_c, ci_e, -1.0 / cij, i, nt)  # CE -= col_c ci_e / cij; row i is replaced next
         CE[i] = -ci_e / cij
         _swap_rows(state, pool, pool_ids, i, j, cij, track_det)
         done += 1
