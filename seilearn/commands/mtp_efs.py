@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from seilearn.cli import command_group
+from seilearn.errors import InputError
 from seilearn.species import DEFAULT_SPECIES
 
 
@@ -54,6 +55,8 @@ def _calc_efs(args: argparse.Namespace) -> int:
             features["mindist"] = f"{dmin:.6f}"
         atoms.info["mlip_features"] = features
         out.append(atoms)
+    if not out:
+        raise InputError(f"{args.cfg}: no configurations (expected BEGIN_CFG ... END_CFG blocks)")
     write_cfg(args.out, out, species)
     print(f"wrote {len(out)} configurations to {args.out}", file=sys.stderr)
     return 0

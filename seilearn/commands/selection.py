@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def _grade(args: argparse.Namespace) -> int:
         raise InputError("seilearn grade needs POT [TRAIN.cfg] IN.cfg OUT.cfg")
     train_path = args.files[0] if len(args.files) == 3 else None
     in_path, out_path = args.files[-2:]
+    if train_path is not None and not (Path(train_path).is_file() and os.access(train_path, os.R_OK)):
+        # given but not needed when POT carries an active set: still an error, never silently skipped
+        raise InputError(f"{train_path}: no such training .cfg (or not readable); fix the path or leave it out")
     pot, aset = load_potential(args.pot, args.species)
     t0 = time.time()
     if args.active_set and Path(args.active_set).is_file() and not args.rebuild:

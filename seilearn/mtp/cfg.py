@@ -37,18 +37,25 @@ def _symbols(types: np.ndarray, species: Sequence[str] | None, where: str) -> li
 
 
 def iread_cfg(path: str | os.PathLike, species: Sequence[str] | None = None) -> Iterator[Atoms]:
-    """Yield the configurations of ``path`` one by one."""
+    """Yield the configurations of ``path`` one by one (every field checked; InputError on the first fault)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such .cfg file")
-    with path.open() as handle:
-        lines = iter(enumerate(handle, 1))
-        index = -1
-        for lineno, line in lines:
-            if line.strip() != "BEGIN_CFG":
-                continue
-            index += 1
-            yield _read_one(lines, path, index, lineno, species)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            lines = iter(enumerate(handle, 1))
+            index = -1
+            for lineno, line in lines:
+                text = line.strip()
+                if text != "BEGIN_CFG":
+                    if text and not text.startswith("#"):
+                        raise InputError(f"{path}: line {lineno}: {text[:40]!r} outside a BEGIN_CFG ... END_CFG "
+                                         "block; fix or remove the line")
+                    continue
+                index += 1
+                yield _read_one(lines, path, index, lineno, species)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text .cfg file ({exc.reason} at byte {exc.start})") from exc
 
 
 def read_cfg(path: str | os.PathLike, species: Sequence[str] | None = None) -> list[Atoms]:
@@ -56,60 +63,121 @@ def read_cfg(path: str | os.PathLike, species: Sequence[str] | None = None) -> l
     return list(iread_cfg(path, species))
 
 
+_SECTIONS = ("Size", "Supercell", "AtomData:", "Energy", "PlusStress:")
+
+
+class _Lines:
+    """The lines of one configuration, with the file, configuration index and line in every error."""
+
+    def __init__(self, lines, where: str) -> None:
+        self._lines = lines
+        self.where = where
+        self.lineno = 0
+        self._pushed: tuple[int, str] | None = None
+
+    def next(self, what: str) -> str:
+        if self._pushed is not None:
+            (self.lineno, text), self._pushed = self._pushed, None
+            return text
+        try:
+            self.lineno, text = next(self._lines)
+        except StopIteration:
+            raise InputError(f"{self.where}: missing END_CFG: file ends inside {what} (truncated file?)") from None
+        return text
+
+    def push(self, text: str) -> None:
+        self._pushed = (self.lineno, text)
+
+    def error(self, msg: str) -> InputError:
+        return InputError(f"{self.where}: line {self.lineno}: {msg}")
+
+    def numbers(self, what: str, count: int, fix: str = "fix the line", finite: str | None = "") -> list[float]:
+        """One line of exactly ``count`` numbers (finite unless ``finite`` is None; its text names the field)."""
+        parts = self.next(what).split()
+        if len(parts) != count:
+            raise self.error(f"{what} needs {count} number(s), found {len(parts)}; {fix}")
+        try:
+            vals = [float(x) for x in parts]
+        except ValueError:
+            raise self.error(f"{what} holds a value that is not a number; fix the line") from None
+        if finite is not None and not all(np.isfinite(vals)):
+            raise self.error(f"non-finite {finite or what}; remove the configuration or relabel it")
+        return vals
+
+
 def _read_one(lines, path: Path, index: int, start: int, species) -> Atoms:
-    where = f"{path}: configuration {index} (line {start})"
+    src = _Lines(lines, f"{path}: configuration {index} (line {start})")
+    where = src.where
+    seen: set[str] = set()
     size = None
     cell = None
     cols: list[str] = []
-    rows: list[list[float]] = []
+    data = None
     energy = None
     plus_stress = None
     features: dict[str, str] = {}
-    for lineno, raw in lines:
-        line = raw.strip()
+    while True:
+        line = src.next("the configuration (no END_CFG)").strip()
         if line == "END_CFG":
             break
-        if line == "Size":
-            size = int(next(lines)[1].split()[0])
-        elif line.startswith("Supercell"):
-            cell = [[float(x) for x in next(lines)[1].split()] for _ in range(3)]
+        section = next((s for s in _SECTIONS if line == s or (s.endswith(":") and line.startswith(s))
+                        or (s == "Supercell" and line.startswith(s))), None)
+        if section:
+            if section in seen:
+                raise src.error(f"a second {section.rstrip(':')} section; one configuration has one of each")
+            seen.add(section)
+        if section == "Size":
+            n = src.numbers("Size", 1)[0]
+            if n != int(n) or n < 1:
+                raise src.error(f"Size {n} is not a positive whole number")
+            size = int(n)
+        elif section == "Supercell":
             # MLIP writes 1-3 lattice vectors; fewer than 3 is a slab/wire, not supported here
-            if any(len(v) != 3 for v in cell):
-                raise InputError(f"{where}: malformed Supercell block")
-        elif line.startswith("AtomData:"):
+            cell = [src.numbers("Supercell vector", 3) for _ in range(3)]
+        elif section == "AtomData:":
             cols = line.split(":", 1)[1].split()
             if size is None:
-                raise InputError(f"{where}: AtomData before Size")
-            for _ in range(size):
-                ln, text = next(lines)
-                parts = text.split()
-                if len(parts) != len(cols) or text.strip() in ("END_CFG", "Energy"):
-                    raise InputError(f"{where}: line {ln}: expected {len(cols)} columns per atom and {size} atoms; "
-                                     "fix the Size line or the AtomData block")
-                rows.append([float(x) for x in parts])
-        elif line == "Energy":
-            energy = float(next(lines)[1].split()[0])
-        elif line.startswith("PlusStress:"):
+                raise src.error("AtomData before Size")
+            if len(set(cols)) != len(cols):
+                raise src.error(f"AtomData repeats a column name ({' '.join(cols)})")
+            fix = f"expected {len(cols)} columns per atom and {size} atoms; fix the Size line or the AtomData block"
+            data = np.array([src.numbers(f"atom {k + 1} of {size}", len(cols), fix, finite=None)
+                             for k in range(size)])
+            bad = ~np.isfinite(data).all(axis=0)
+            if bad.any():
+                names = [c for c, b in zip(cols, bad) if b]
+                kind = "forces" if {"fx", "fy", "fz"} & set(names) else f"AtomData ({', '.join(names)})"
+                raise src.error(f"non-finite {kind}; remove the configuration or relabel it")
+        elif section == "Energy":
+            energy = src.numbers("Energy", 1, finite="energy")[0]
+        elif section == "PlusStress:":
             names = line.split(":", 1)[1].split()
-            vals = [float(x) for x in next(lines)[1].split()]
-            plus_stress = dict(zip(names, vals))
+            if sorted(names) != sorted(_STRESS):
+                raise src.error(f"PlusStress components {names} must be {' '.join(_STRESS)}")
+            plus_stress = dict(zip(names, src.numbers("PlusStress", 6)))
         elif line.startswith("Feature"):
             parts = line.split(None, 2)
             if len(parts) >= 2:
                 features[parts[1]] = parts[2] if len(parts) > 2 else ""
+        elif line == "BEGIN_CFG":
+            raise src.error("BEGIN_CFG inside a configuration (the previous one lacks END_CFG: truncated?)")
         elif line and not line.startswith("#"):
-            continue
-    else:
-        raise InputError(f"{where}: missing END_CFG (truncated file?)")
-    if size is None or not rows:
+            hint = (f"more atom lines than Size ({size})? fix the Size line or the AtomData block"
+                    if line[0] in "0123456789+-." else "not a .cfg field; fix or remove the line")
+            raise src.error(f"unexpected {line[:40]!r}: {hint}")
+    if size is None or data is None:
         raise InputError(f"{where}: no Size/AtomData block")
-    data = np.array(rows)
     col = {c: i for i, c in enumerate(cols)}
     for need in ("type", "cartes_x", "cartes_y", "cartes_z"):
         if need not in col:
             raise InputError(f"{where}: AtomData lacks column {need!r}")
-    types = data[:, col["type"]].astype(int)
+    raw_types = data[:, col["type"]]
+    if not np.all(raw_types == np.round(raw_types)):
+        raise InputError(f"{where}: an atom type is not a whole number; types are 0-based species indices")
+    types = raw_types.astype(int)
     positions = data[:, [col["cartes_x"], col["cartes_y"], col["cartes_z"]]]
+    if cell is not None and abs(np.linalg.det(np.array(cell))) < 1e-9:
+        raise InputError(f"{where}: the Supercell vectors span no volume; fix the Supercell block")
     atoms = Atoms(symbols=_symbols(types, species, where), positions=positions,
                   cell=cell if cell is not None else np.zeros((3, 3)), pbc=cell is not None)
     atoms.arrays["mtp_type"] = types
@@ -118,10 +186,8 @@ def _read_one(lines, path: Path, index: int, start: int, species) -> Atoms:
     forces = None
     if {"fx", "fy", "fz"} <= set(col):
         forces = data[:, [col["fx"], col["fy"], col["fz"]]]
-        if not np.all(np.isfinite(forces)):
-            raise InputError(f"{where}: non-finite forces; remove the configuration or relabel it")
-    if energy is not None and not np.isfinite(energy):
-        raise InputError(f"{where}: non-finite energy; remove the configuration or relabel it")
+    elif {"fx", "fy", "fz"} & set(col):
+        raise InputError(f"{where}: AtomData has some of fx fy fz but not all three")
     stress = None
     if plus_stress is not None:
         if cell is None:
@@ -133,7 +199,10 @@ def _read_one(lines, path: Path, index: int, start: int, species) -> Atoms:
     if features:
         atoms.info["mlip_features"] = features
         if "MV_grade" in features:
-            atoms.info["mv_grade"] = float(features["MV_grade"])
+            try:
+                atoms.info["mv_grade"] = float(features["MV_grade"])
+            except ValueError:
+                raise InputError(f"{where}: Feature MV_grade {features['MV_grade'][:30]!r} is not a number") from None
     return atoms
 
 

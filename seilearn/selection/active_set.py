@@ -134,7 +134,13 @@ class ActiveSet:
             if len(parts) != 2 or parts[0] != key:
                 raise InputError(f"{name}: malformed #MVS_v1.1 header (expected {key!r}, got "
                                  f"{' '.join(parts)!r}); the file is not an MLIP-3 .almtp")
-            values[key] = float(parts[1])
+            try:
+                values[key] = float(parts[1])
+            except ValueError:
+                values[key] = float("nan")
+            if not np.isfinite(values[key]):
+                raise InputError(f"{name}: #MVS_v1.1 {key} {parts[1][:30]!r} is not a finite number; rebuild the "
+                                 "active set (seilearn grade POT TRAIN.cfg ... --rebuild)")
             pos = end + 1
         weights = SelectionWeights(**{k: values[k] for k in _WEIGHT_KEYS[:4]},
                                    weight_scaling=int(values["weight_scaling"]))
@@ -147,6 +153,9 @@ class ActiveSet:
                              "potential with another parameter count)")
         A = np.frombuffer(data, _NATIVE, n * n, start).reshape(n, n).astype(float)
         A_inv = np.frombuffer(data, _NATIVE, n * n, start + size).reshape(n, n).T.astype(float)
+        if not (np.isfinite(A).all() and np.isfinite(A_inv).all()):
+            raise InputError(f"{name}: the active-set matrices hold nan or inf (a damaged file); rebuild the active "
+                             "set (seilearn grade POT TRAIN.cfg ... --rebuild)")
         pos = start + 2 * size + 3
         end = data.find(b"#\n", pos)
         if end < 0:
@@ -158,8 +167,14 @@ class ActiveSet:
             raise InputError(f"{name}: malformed active-set row links ({exc})") from exc
         if len(links) != n:
             raise InputError(f"{name}: {len(links)} active-set row links for {n} rows")
-        cfg_text = data[end + 2:].decode()
+        try:
+            cfg_text = data[end + 2:].decode()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: the selected configurations are not text ({exc.reason})") from exc
         configs = _parse_cfgs(cfg_text, species, name)
+        if len(links) and (links.min() < -1 or links[:, 0].max() >= len(configs)):
+            raise InputError(f"{name}: an active-set row refers to configuration {int(links[:, 0].max())} of "
+                             f"{len(configs)} stored; rebuild the active set (seilearn grade ... --rebuild)")
         with np.errstate(divide="ignore"):
             log_det = float(np.linalg.slogdet(A)[1])
         state = MaxVolState(A=A, A_inv=A_inv, source=links[:, 0].copy(), log_abs_det=log_det)

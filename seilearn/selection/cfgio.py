@@ -26,23 +26,33 @@ def read_cfg_for_selection(path: str | os.PathLike, species: Sequence[str] | Non
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such .cfg file")
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text .cfg file ({exc.reason} at byte {exc.start})") from exc
     if "ghost" not in text:
         return read_cfg(path, species)
     lines = text.splitlines(keepends=True)
     ghosts: list[np.ndarray | None] = []
     out = []
     k = 0
+    size: int | None = None
     while k < len(lines):
         line = lines[k]
         out.append(line)
         if line.strip() == "BEGIN_CFG":
             ghosts.append(None)
         if line.strip() == "Size":
-            size = int(lines[k + 1].split()[0])
+            try:
+                size = int(lines[k + 1].split()[0])
+            except (IndexError, ValueError):
+                raise InputError(f"{path}: line {k + 2}: Size is not a whole number (truncated file?)") from None
         if line.strip().startswith("AtomData:"):
             cols = line.split(":", 1)[1].split()
             if "ghost" in cols:
+                if size is None or not ghosts or k + size >= len(lines):
+                    raise InputError(f"{path}: line {k + 1}: AtomData without a Size or with fewer atom lines than "
+                                     "Size (truncated file?); fix the Size line or the AtomData block")
                 g = cols.index("ghost")
                 flags = []
                 for j in range(size):
