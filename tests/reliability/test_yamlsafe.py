@@ -80,3 +80,15 @@ def test_settings_values_are_typed(tmp_path, monkeypatch, text, match):
     monkeypatch.delenv("SEILEARN_DB_NAME", raising=False)
     with pytest.raises(ConfigError, match=match):
         load_settings()
+
+
+def test_campaign_spec_bomb_under_labeller_settings_is_refused(tmp_path):
+    """The probe's case: `seilearn campaign create` grew to 2.3 GB on a bomb under labeller.settings."""
+    from seilearn.workflows.spec import load_spec
+
+    spec = tmp_path / "bomb.yaml"
+    spec.write_text("name: x\nelements: [Li]\nlabeller:\n  name: chgnet\n  settings:\n" + _bomb(indent="    "))
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match="YAML expands to more than"):
+        load_spec(spec)
+    assert time.perf_counter() - t0 < 1.0
