@@ -352,3 +352,49 @@ def test_production_with_a_truncated_dump_stores_nothing(tmp_path, trained):
         lmp_engine.produce(_cu(), trained[2], SPECIES, run, command=cmd, steps=10, temperature=300, dump_every=10)
     state = (run / lmp_engine.STATE).read_text()
     assert '"completed"' not in state
+
+
+@pytest.mark.slow
+def test_production_dump_streams_into_the_analysis(tmp_path):
+    """interface-mini with the committed Li-P-S-Cl MTP: the LAMMPS dump is what the analysis reads (frame times
+    from timestep x dt, types mapped to the spec's elements)."""
+    from seilearn.structures import build_interface
+    from seilearn.workflows import engines
+
+    species = ["Li", "P", "S", "Cl"]
+    mtp_text = (Path(__file__).parents[1] / "data" / "mlip3" / "lpscl" / "pot.mtp").read_text()
+    res = lmp_engine.produce(build_interface(model="mini"), mtp_text, species, tmp_path / "run", command="stand-in",
+                             steps=20, temperature=300, dump_every=10, timestep_fs=0.5)
+    assert res["status"] == "completed" and res["frames"] == 3 and res["trajectory_format"] == "lammps-dump"
+    summary = engines.analyze(res["trajectory"], tmp_path / "analysis", "mini", fmt=res["trajectory_format"],
+                              dt_ps=res["dt_ps"], species=species)
+    assert summary["frames"] == 3
+    assert summary["final"]["time_ps"] == pytest.approx(0.01) and summary["final"]["N_PS4"] == 8
+
+
+def test_spec_lammps_keys(tmp_path):
+    import yaml
+
+    from seilearn.workflows.spec import CampaignSpec, load_spec
+
+    root = Path(__file__).parents[2]
+    spec = load_spec(root / "workflows" / "examples" / "lpsc_li_paper_smoke.yaml")
+    assert [t.structure for t in spec.exploration] == ["interface-I"]
+    assert spec.exploration[0].engine == "lammps" and spec.exploration[0].lammps_command == "stand-in"
+    assert spec.production.engine == "lammps" and spec.labeller.name == "chgnet" and spec.max_atoms == 200
+    data = yaml.safe_load((root / "workflows" / "examples" / "lpsc_li_paper_smoke.yaml").read_text())
+
+    def refused(edit, match):
+        d = yaml.safe_load(yaml.safe_dump(data))
+        edit(d)
+        with pytest.raises(InputError, match=match):
+            CampaignSpec.from_dict(d)
+
+    refused(lambda d: d["exploration"][0].update(engine="local"),
+            r"exploration\[0\]\.lammps_command: only used with engine: lammps")
+    refused(lambda d: d["exploration"][0].update(lammps_command="srun lmp"),
+            r"exploration\[0\]\.grade_every: 5: MLIP-3's pair_style mlip grades at every step")
+    refused(lambda d: d["production"].update(steps=25), r"production\.steps: 25 is not a multiple of dump_every 10")
+    ok = yaml.safe_load(yaml.safe_dump(data))
+    ok["exploration"][0].update(lammps_command="srun lmp", grade_every=1)
+    assert CampaignSpec.from_dict(ok).exploration[0].lammps_command == "srun lmp"
