@@ -398,3 +398,35 @@ def test_spec_lammps_keys(tmp_path):
     ok = yaml.safe_load(yaml.safe_dump(data))
     ok["exploration"][0].update(lammps_command="srun lmp", grade_every=1)
     assert CampaignSpec.from_dict(ok).exploration[0].lammps_command == "srun lmp"
+
+
+@pytest.mark.slow
+def test_step0_on_model_I_matches_the_ase_engine(tmp_path):
+    """interface-I (7,956 atoms) with the committed Li-P-S-Cl MTP: same energy and forces at step 0."""
+    from seilearn.mtp.mtpfile import read_mtp
+    from seilearn.mtp.potential import Potential
+    from seilearn.structures import build_interface
+
+    species = ["Li", "P", "S", "Cl"]
+    mtp_path = Path(__file__).parents[1] / "data" / "mlip3" / "lpscl" / "pot.mtp"
+    atoms = build_interface(model="I")
+    s = DeckSettings(potential="pot.mtp", species=species, mlip_version=3, steps=0, velocities="data",
+                     ensemble="nve", thermo_every=1)
+    (tmp_path / "pot.mtp").write_text(mtp_path.read_text())
+    write_deck(tmp_path, atoms, s)
+    standin = StandIn(tmp_path / "in.lammps", log=str(tmp_path / "log.lammps"), screen=False)
+    try:
+        standin.run()
+        lmp = standin.lmp
+        n = lmp.extract_global("nlocal")
+        ids = np.asarray(lmp.numpy.extract_atom("id")).ravel()[:n]
+        f_lmp = np.asarray(lmp.numpy.extract_atom("f"))[:n][np.argsort(ids)]
+        e_lmp = lmp.get_thermo("pe")
+    finally:
+        standin.close()
+    ref = atoms.copy()
+    ref.calc = Potential(read_mtp(mtp_path), species).calculator()
+    e_ase, f_ase = ref.get_potential_energy(), ref.get_forces()
+    df = np.abs(Prism(atoms.cell.array).vector_to_ase(f_lmp) - f_ase).max()
+    print(f"step 0, interface-I ({len(atoms)} atoms): |dE| {abs(e_lmp - e_ase):.1e} eV of {e_ase:.1f}, max |dF| {df:.1e}")
+    assert n == 7956 and abs(e_lmp - e_ase) < 1e-8 and df < 1e-8
