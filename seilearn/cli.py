@@ -6,11 +6,12 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import re
 import sys
+from pathlib import Path
 
 from seilearn import __version__
 from seilearn.errors import EmptyStoreError, SeilearnError
-
 
 FIREWORKS_SCRIPTS = ("lpad", "rlaunch", "qlaunch")
 
@@ -28,8 +29,26 @@ def command_group(subparsers: argparse._SubParsersAction, name: str, help: str) 
     return groups[name]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every discovered subcommand."""
+_REGISTERS = re.compile(r"""(?:add_parser|command_group)\(\s*(?:\w+\s*,\s*)?["']([\w-]+)["']""")
+
+
+def _modules_for(command: str, names: list[str], folder: str) -> list[str] | None:
+    """The command modules whose source registers a parser or group named ``command``, or None (then all):
+    a command needs only its own modules imported, not every other command's dependencies (start-up time)."""
+    found = []
+    for name in names:
+        try:
+            text = (Path(folder) / f"{name}.py").read_text()
+        except OSError:
+            return None
+        if command in _REGISTERS.findall(text):
+            found.append(name)
+    return found or None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser with the discovered subcommands: all of them, or with ``argv`` only those
+    of its command (when the command's name is found in the modules' source)."""
     parser = argparse.ArgumentParser(
         prog="seilearn",
         description="Active learning of moment tensor potentials for Li-metal/Li6PS5Cl SEI growth.",
@@ -40,8 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     import seilearn.commands as pkg
 
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"seilearn.commands.{info.name}")
+    names = [info.name for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name)]
+    if argv and not argv[0].startswith("-"):
+        names = _modules_for(argv[0], names, pkg.__path__[0]) or names
+    for name in names:
+        module = importlib.import_module(f"seilearn.commands.{name}")
         module.register(sub)
     return parser
 
@@ -58,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         except SeilearnError as exc:
             print(f"seilearn: error: {exc}", file=sys.stderr)
             return 2
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.INFO
     # the handler filters too: FireWorks' loggers are set to DEBUG and propagate to the root logger

@@ -54,3 +54,24 @@ def test_grade_and_select_add_import_neither_torch_nor_scipy(inputs):
     assert "torch" not in stored and "scipy" not in stored
     select = _imported(["select-add", "pot.mtp", "train.cfg", "in.cfg", "s.cfg", "--species", SPECIES], inputs)
     assert "torch" not in select and "scipy" not in select
+
+
+def test_each_command_parses_with_only_its_own_modules():
+    """build_parser(argv) imports only the modules that register argv[0]: every top-level command (and every
+    subcommand of a group) must still be there."""
+    import argparse
+
+    from seilearn.cli import build_parser
+
+    def choices(parser):
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return action.choices
+
+    full = choices(build_parser())
+    assert {"mtp", "grade", "select-add", "build"} <= set(full)
+    for name, sub in full.items():
+        lazy = choices(build_parser([name]))
+        assert name in lazy, name
+        inner = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        if inner:
+            assert set(choices(lazy[name])) == set(inner[0].choices), name
