@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, *, user: str | None = None, pas
 
     from seilearn.store import Store, get_launchpad
     from seilearn.web.dashboard import bp
+    from seilearn.web.security import harden
 
     settings = settings or load_settings()
     user = user or settings.webgui_user
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, *, user: str | None = None, pas
     app.secret_key = app.secret_key or secrets.token_hex(16)
     if "seilearn" not in app.blueprints:
         app.register_blueprint(bp)
+        harden(app)
 
         @app.before_request
         def _basic_auth():
@@ -51,19 +53,14 @@ def check_bind(host: str, user: str | None, password: str | None) -> None:
                           "SEILEARN_WEBGUI_PASSWORD, or bind to 127.0.0.1 and use an SSH tunnel")
 
 
-def serve(app, host: str, port: int, *, open_browser: bool = False) -> None:
-    """Serve ``app`` with waitress when installed, else werkzeug's threaded server; optionally open a browser."""
+def serve(app, host: str, port: int, *, open_browser: bool = False, threads: int = 8) -> None:
+    """Serve ``app`` with waitress (a production WSGI server); optionally open a browser."""
+    import waitress
+
     if open_browser:
         import threading
         import webbrowser
 
         shown = "localhost" if host in ("0.0.0.0", "::") else host
         threading.Timer(1.0, webbrowser.open, args=(f"http://{shown}:{port}/seilearn/",)).start()
-    try:
-        import waitress
-    except ImportError:
-        from werkzeug.serving import run_simple
-
-        run_simple(host, port, app, threaded=True)
-    else:
-        waitress.serve(app, host=host, port=port, threads=8)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="waitress")
