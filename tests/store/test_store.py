@@ -123,3 +123,18 @@ def test_schema_version_newer_than_code_is_refused(store):
     store.db["sl_meta"].update_one({"_id": "schema"}, {"$set": {"version": 999}})
     with pytest.raises(StoreError, match="newer than this seilearn"):
         Store(store.db)
+
+
+def test_provenance_resolves_any_potential_id_and_truncates_echo(settings, store, capsys):
+    """Issue 15, finding 5: a potential named demo-p001 was 'no configuration'; a 10 kB id was echoed whole."""
+    atoms = li_cell(0.02, seed=6)
+    cid, _ = store.add_configuration(atoms, {"kind": "seed", "seed_set": "prov", "seed_kind": "bulk Li"})
+    lid, _ = store.add_label(cid, status="ok", energy=-15.0, forces=np.zeros((len(atoms), 3)),
+                             labeller={"name": "chgnet"})
+    store.add_potential(potential_id="demo-p001", training_set=[(cid, lid)], files={"mtp": b"MTP\n"},
+                        campaign_id="demo", iteration=1)
+    assert main(["provenance", "demo-p001"]) == 0
+    assert "potential demo-p001" in capsys.readouterr().out
+    assert main(["provenance", "x" * 10_000]) == 2
+    err = capsys.readouterr().err
+    assert "(10000 characters)" in err and len(err) < 400
