@@ -15,6 +15,7 @@ setup(
     packages=packages,
     package_dir={"seilearn": "seilearn", **{f"seilearn.{f}": f for f in MAPPED}},
     ext_modules=[
+        Extension("seilearn.mtp._fitkernel", ["seilearn/mtp/_fitkernel.c"], extra_compile_args=["-O3"]),
         # threaded E/F/stress, neighbour lists and selection rows (OpenMP; Python headers + gcc only)
         Extension("seilearn.mtp._kernel", ["seilearn/mtp/_kernel.c"], extra_compile_args=["-O3", "-fopenmp"],
                   extra_link_args=["-fopenmp"]),

@@ -66,7 +66,8 @@ def test_emt_fit_and_log(emt_data):
     assert {"loss", "rmse_energy_mev_atom", "rmse_forces_mev_a", "rmse_stress_gpa"} <= set(seen[-1])
     assert log.final["rmse_energy_mev_atom"] < 5.0
     assert log.final["rmse_forces_mev_a"] < 60.0
-    assert [s["stage"] for s in log.stages] == ["species-blind", "all"]
+    assert [s["stage"] for s in log.stages] == [f"start {k} {part}" for k in range(4)
+                                                for part in ("species-blind", "screen")] + ["all"]
     # the written potential reads back and predicts the same energies
     again = Potential(read_mtp(to_text(model)), SPECIES)
     pot = Potential(model, SPECIES)
@@ -75,8 +76,21 @@ def test_emt_fit_and_log(emt_data):
     assert sorted(model.optimized) == sorted(T.ALL_PARAMETERS)
 
 
+def test_restarts_continue_the_best_start(emt_data):
+    """Each random start is pre-trained and screened; the lowest-loss one is the one that continues."""
+    _, log = T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=40, seed=0, restarts=3, screen_iter=8)
+    screened = [[r["loss"] for r in log.iterations if r["stage"] == f"start {k} screen"][-1] for k in range(3)]
+    first_all = next(r["loss"] for r in log.iterations if r["stage"] == "all")
+    assert len(set(screened)) == 3
+    assert first_all <= min(screened) * (1 + 1e-12)
+    _, single = T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=20, seed=0, restarts=1)
+    assert [s["stage"] for s in single.stages] == ["species-blind", "all"]
+    with pytest.raises(InputError, match="restarts"):
+        T.train(emt_data, SPECIES, level=4, max_iter=1, restarts=0)
+
+
 def test_continue_does_not_start_worse_and_leaves_init_alone(emt_data):
-    first, log1 = T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=30, seed=0)
+    first, log1 = T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=30, seed=0, restarts=1)
     frozen = np.array(first.parameters, copy=True)
     second, log2 = T.train(emt_data, SPECIES, init=first, max_iter=15, seed=0)
     np.testing.assert_array_equal(np.array(first.parameters), frozen)
@@ -90,7 +104,8 @@ def test_continue_does_not_start_worse_and_leaves_init_alone(emt_data):
 def test_weight_scaling_follows_mlip(emt_data):
     """MLIP's weight_scaling: energy residuals divided by N^(s/2); 1 (MLIP's default) weights energies
     N times more than 2 (per-atom energies): better energies, slightly worse forces."""
-    fits = {s: T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=25, seed=0, weight_scaling=s)[1].final
+    fits = {s: T.train(emt_data, SPECIES, level=4, cutoff=4.5, max_iter=25, seed=0, weight_scaling=s,
+                             restarts=1)[1].final
             for s in (1, 2)}
     assert fits[1]["rmse_energy_mev_atom"] < 0.8 * fits[2]["rmse_energy_mev_atom"]
     assert fits[1]["rmse_forces_mev_a"] > fits[2]["rmse_forces_mev_a"]
