@@ -196,7 +196,10 @@ def produce(atoms: Atoms, mtp_text: str, species: Sequence[str], workdir: str | 
     dump = workdir / s.dump
     if state.get("status") == "completed" and state.get("steps") == int(steps) and dump.exists():
         return state["summary"]
-    found = latest_restart(workdir) if state.get("status") in ("running", "failed") else None
+    # a killed or failed run continues from its newest restart, and so does a finished one asked to run longer
+    found = latest_restart(workdir) if state.get("status") in ("running", "failed", "completed") else None
+    if found and found[1] >= int(steps):  # a shorter run than the one on disk starts over
+        found = None
     restarts = int(state.get("restarts", 0))
     if found:
         restart, step = found
