@@ -1,5 +1,6 @@
-"""VASP labeller: MatPES-style PBE static inputs (pymatgen) written by ASE's Vasp calculator, run under
-custodian, parsed with pymatgen. An unconverged SCF is never returned as data: it takes the detours
+"""VASP labeller: MatPES-style PBE static inputs (pymatgen) written by ASE's Vasp calculator (ASE's POTCAR
+layout, ``VASP_PP_PATH``), run under custodian with atomate2's handlers, parsed into emmet's TaskDoc and
+labelled as atomate2-vasp does. An unconverged SCF is never returned as data: it takes the detours
 (changed ALGO/NELM) and, if still unconverged, is returned as ``scf_unconverged`` with the reason.
 """
 
@@ -7,20 +8,19 @@ from __future__ import annotations
 
 import os
 import shlex
-import warnings
 import time
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from ase import Atoms
-from ase.units import GPa
 
 from seilearn.errors import ConfigError
-from seilearn.labelling.base import LabelResult, Labeller, mask_secrets
+from seilearn.labelling.base import Labeller, LabelResult, mask_secrets
 from seilearn.species import DEFAULT_SPECIES
 
-KBAR_TO_EV_A3 = 0.1 * GPa
 # the detours an unconverged SCF takes, in order (VASP wiki: ALGO=All for hard cases, Damped with a small TIME)
 DEFAULT_DETOURS: tuple[dict[str, Any], ...] = ({"ALGO": "All", "NELM": 200}, {"ALGO": "Damped", "TIME": 0.5, "NELM": 300})
 # INCAR keys the static set writes that a labelling run does not need (big files)
@@ -108,7 +108,7 @@ class VaspLabeller(Labeller):
         return root
 
     def write_inputs(self, atoms: Atoms, directory: str | os.PathLike, extra: dict[str, Any] | None = None):
-        """Write INCAR, POSCAR, KPOINTS, POTCAR and POTCAR.spec; returns the ASE Vasp calculator (for resort)."""
+        """Write INCAR, POSCAR, KPOINTS, POTCAR and POTCAR.spec; returns the ASE Vasp calculator."""
         from ase.calculators.vasp import Vasp
 
         directory = Path(directory)
@@ -122,7 +122,7 @@ class VaspLabeller(Labeller):
             atoms.set_initial_magnetic_moments(np.asarray(magmom, dtype=float)[: len(atoms)])
         elements = list(dict.fromkeys(s.split("_")[0] for s in potcar_symbols))
         setups = {el: sym[len(el):] for el, sym in zip(elements, potcar_symbols) if sym != el}
-        for el, sym in zip(elements, potcar_symbols):
+        for sym in potcar_symbols:
             if not (root / self.pp_subdir / sym / "POTCAR").is_file():
                 raise ConfigError(f"POTCAR {root / self.pp_subdir / sym / 'POTCAR'} is missing; install the PBE "
                                   f"POTCARs under VASP_PP_PATH")
@@ -147,67 +147,49 @@ class VaspLabeller(Labeller):
 
     # -- running ------------------------------------------------------------------------------------
     def _run(self, directory: Path) -> str | None:
-        """Run VASP in ``directory`` (under custodian unless disabled); the error text or None."""
+        """Run VASP in ``directory`` (under custodian with atomate2's handlers and validators unless disabled);
+        the error text or None."""
         import subprocess
 
-        cmd = shlex.split(self.command)
         if not self.use_custodian:
             with open(directory / "vasp.out", "w") as out:
-                rc = subprocess.run(cmd, cwd=directory, stdout=out, stderr=subprocess.STDOUT).returncode
+                rc = subprocess.run(shlex.split(self.command), cwd=directory, stdout=out,
+                                    stderr=subprocess.STDOUT).returncode
             return None if rc == 0 else f"VASP command exited with {rc}"
-        from custodian.custodian import Custodian, CustodianError
-        from custodian.vasp.handlers import NonConvergingErrorHandler, UnconvergedErrorHandler, VaspErrorHandler
-        from custodian.vasp.jobs import VaspJob
-        from custodian.vasp.validators import VasprunXMLValidator
+        from atomate2.vasp.run import run_vasp
+        from custodian.custodian import CustodianError
+        from monty.os import cd
 
-        handlers = [VaspErrorHandler(output_filename="vasp.out"), UnconvergedErrorHandler(),
-                    NonConvergingErrorHandler(output_filename="OSZICAR")]
-        job = VaspJob(cmd, output_file="vasp.out", stderr_file="std_err.txt", auto_npar=False, backup=True)
-        c = Custodian(handlers, [job], validators=[VasprunXMLValidator()], max_errors=self.max_errors,
-                      polling_time_step=self.polling_time_step, monitor_freq=3, directory=str(directory))
         try:
-            c.run()
+            with cd(directory):
+                run_vasp(vasp_cmd=self.command, max_errors=self.max_errors,
+                         custodian_kwargs={"polling_time_step": self.polling_time_step, "monitor_freq": 3})
         except CustodianError as exc:
             return f"custodian: {mask_secrets(str(exc)).splitlines()[0]}"
         except Exception as exc:  # noqa: BLE001 - a broken run is one structure's failure
             return f"{type(exc).__name__}: {mask_secrets(str(exc))}"
         return None
 
-    def parse(self, directory: str | os.PathLike, resort: Sequence[int] | None = None) -> LabelResult:
-        """Read vasprun.xml (and OUTCAR if present) of a finished run into a LabelResult."""
-        from pymatgen.io.vasp.outputs import Outcar, Vasprun
+    def parse(self, directory: str | os.PathLike, atoms: Atoms) -> LabelResult:
+        """The label of the finished run in ``directory``, through emmet's TaskDoc (atoms in ``atoms``' order)."""
+        from emmet.core.tasks import TaskDoc
+
+        from seilearn.labelling.atomate2_vasp import label_from_task
 
         directory = Path(directory)
+        missing = [f for f in ("vasprun.xml", "OUTCAR", "CONTCAR") if not (directory / f).is_file()]
+        if missing:
+            return LabelResult(status="failed", reason=f"VASP left no {', '.join(missing)} (it died?)")
         try:
-            vr = Vasprun(str(directory / "vasprun.xml"), parse_dos=False, parse_eigen=False,
-                         parse_projected_eigen=False, parse_potcar_file=False, exception_on_bad_xml=True)
-        except Exception as exc:  # noqa: BLE001 - truncated or missing XML: the run died
-            return LabelResult(status="failed", reason=f"vasprun.xml unreadable (VASP died?): {type(exc).__name__}: "
-                                                       f"{str(exc).splitlines()[0] if str(exc) else ''}".strip())
-        step = vr.ionic_steps[-1]
-        nelm = int(vr.parameters.get("NELM", 60))
-        if not vr.converged_electronic:
-            return LabelResult(status="scf_unconverged",
-                               reason=f"electronic SCF not converged in {len(step['electronic_steps'])} of NELM={nelm} "
-                                      f"steps (ALGO={vr.parameters.get('ALGO', vr.incar.get('ALGO', '?'))})")
-        forces = np.asarray(step["forces"], dtype=float)
-        # VASP stress is in kBar with positive = compressive; ASE's is eV/A^3 with positive = tensile
-        s = -np.asarray(step["stress"], dtype=float) * KBAR_TO_EV_A3
-        stress = s[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
-        energy = float(step["e_fr_energy"])
-        if resort is not None:
-            forces = forces[np.asarray(resort)]
-        wall = None
-        if (directory / "OUTCAR").is_file():
-            try:
-                wall = float(Outcar(str(directory / "OUTCAR")).run_stats.get("Elapsed time (sec)") or 0) or None
-            except Exception:  # noqa: BLE001 - OUTCAR timing is optional information
-                wall = None
-        if not (np.isfinite(energy) and np.all(np.isfinite(forces))):
-            return LabelResult(status="failed", reason="VASP returned non-finite energy or forces")
-        units = {"energy": "eV (free energy, e_fr_energy)", "forces": "eV/A",
-                 "stress": "eV/A^3 (ASE Voigt xx yy zz yz xz xy, positive = tensile)"}
-        return LabelResult(status="ok", energy=energy, forces=forces, stress=stress, units=units, wall_time=wall)
+            task = TaskDoc.from_directory(directory).model_dump(mode="json")
+        except Exception as exc:  # noqa: BLE001 - truncated outputs: the run died
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            return LabelResult(status="failed", reason=f"vasprun.xml or OUTCAR unreadable (VASP died?): "
+                                                       f"{type(exc).__name__}: {text}")
+        res = label_from_task(atoms, {"uuid": str(directory), "output": task})
+        res.provenance = {}
+        res.reason = res.reason and res.reason.replace(f"; task document {directory}", "")
+        return res
 
     def _label_one(self, atoms: Atoms) -> LabelResult:
         t0 = time.time()
@@ -222,11 +204,11 @@ class VaspLabeller(Labeller):
             directory = base if attempt == 0 else base.with_name(base.name + f"_detour{attempt}")
             directory.mkdir(parents=True, exist_ok=True)
             try:
-                calc = self.write_inputs(atoms, directory, extra)
+                self.write_inputs(atoms, directory, extra)
             except ConfigError as exc:
                 return LabelResult(status="failed", reason=str(exc), wall_time=time.time() - t0)
             err = self._run(directory)
-            res = self.parse(directory, resort=calc.resort)
+            res = self.parse(directory, atoms)
             if res.status == "failed" and err:
                 res.reason = f"{err}; {res.reason}"
             label = "default" if attempt == 0 else ", ".join(f"{k}={v}" for k, v in extra.items())

@@ -81,13 +81,15 @@ def bands(atoms: Atoms, kpts: np.ndarray, ispin: int, nbands: int) -> tuple[np.n
     """Schematic eigenvalues (spin, k, band) and occupations; the Fermi level."""
     nelect = sum(ZVAL[s] for s in atoms.get_chemical_symbols())
     rng = np.random.default_rng(len(atoms))
-    n_li = atoms.get_chemical_symbols().count("Li")
+    symbols = atoms.get_chemical_symbols()
+    n_occ = int(math.ceil(nelect / 2))
     # Li 1s semicore (Li_sv), S 3s, then the valence band; empty states 2.1 eV above the VBM
-    core = np.linspace(-41.6, -41.2, n_li)
-    n_occ_pair = int(nelect // 2) - n_li
-    s3s = np.linspace(-13.2, -10.8, 6)
-    val = np.linspace(-6.0, 1.9, n_occ_pair - 6)
-    cond = np.linspace(4.0, 9.0, nbands - n_li - n_occ_pair)
+    n_core = min(symbols.count("Li"), n_occ - 1)
+    n_s = min(symbols.count("S"), n_occ - n_core - 1)
+    core = np.linspace(-41.6, -41.2, n_core)
+    s3s = np.linspace(-13.2, -10.8, n_s)
+    val = np.linspace(-6.0, 1.9, n_occ - n_core - n_s)
+    cond = np.linspace(4.0, 9.0, nbands - n_occ)
     base = np.concatenate([core, s3s, val, cond])
     eig = np.empty((ispin, len(kpts), nbands))
     occ = np.zeros_like(eig)
