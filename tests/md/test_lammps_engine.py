@@ -282,6 +282,10 @@ def test_production_resumes_from_its_restart_file_after_a_kill(tmp_path, trained
         assert diff < 1e-4
     # a finished run is found finished: no second run
     assert lmp_engine.produce(_cu(), mtp_text, SPECIES, run, command="stand-in", **kw) == again
+    # and asked to run longer, it continues from its last restart
+    longer = lmp_engine.produce(_cu(), mtp_text, SPECIES, run, command="stand-in", **{**kw, "steps": 700})
+    assert longer["restarts"] == 2 and longer["resumed_at_step"] == 600
+    assert [f.timestep for f in check_dump(run / "dump.lammpstrj")] == list(range(0, 701, 50))
 
 
 def test_restart_header_timestep(tmp_path):
