@@ -130,8 +130,10 @@ def explore(atoms: Atoms, almtp: bytes, species: Sequence[str], workdir: str | P
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
+    # about 100 dump frames and thermo rows a run, at grading steps (MLIP grades every step: not a dump per step)
+    every = grade_every * max(1, int(steps) // (100 * grade_every))
     s = DeckSettings(potential="pot.almtp", species=list(species), temperature_K=T, pressure_bar=P, seed=seed,
-                     timestep_fs=timestep_fs, steps=int(steps), dump_every=grade_every, thermo_every=grade_every,
+                     timestep_fs=timestep_fs, steps=int(steps), dump_every=every, thermo_every=every,
                      exploration=True, mlip_version=3, threshold_save=threshold_save,
                      threshold_break=threshold_break, ensemble=ensemble, tdamp_steps=100, pdamp_steps=1000)
     (workdir / "pot.almtp").write_bytes(almtp)
