@@ -11,9 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from ase.data import atomic_numbers, covalent_radii
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 # ZVAL of the PAW potentials usually used for this system: Li_sv (1s2 2s1), P, S, Cl (s and p valence)
 VALENCE_ELECTRONS = {"Li": 3, "P": 5, "S": 6, "Cl": 7}
@@ -25,19 +22,31 @@ UNIT_BONDS = (("P", "S"),)
 
 def units(symbols: Sequence[str], positions: np.ndarray, bond_cutoff: float = BOND_CUTOFF) -> np.ndarray:
     """Unit label of every atom: P-S bonded groups (PS4, PS3, ... and their bridges) share one label,
-    every other atom is its own unit. ``positions`` are unwrapped Cartesian coordinates."""
+    every other atom is its own unit. ``positions`` are unwrapped Cartesian coordinates (no periodicity)."""
+    from ase import Atoms
+
+    from seilearn.mtp.potential import neighbour_pairs
+
     sym = np.asarray(symbols)
-    n = len(sym)
-    pairs = cKDTree(positions).query_pairs(bond_cutoff, output_type="ndarray")
-    if len(pairs):
-        a, b = sym[pairs[:, 0]], sym[pairs[:, 1]]
-        bonded = np.zeros(len(pairs), bool)
-        for x, y in UNIT_BONDS:
-            bonded |= ((a == x) & (b == y)) | ((a == y) & (b == x))
-        pairs = pairs[bonded]
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else \
-        coo_matrix((n, n))
-    return connected_components(graph, directed=False)[1]
+    labels = np.arange(len(sym))
+    if not len(sym):
+        return labels
+    i, j, _ = neighbour_pairs(Atoms(positions=positions, pbc=False), bond_cutoff)
+    bonded = np.zeros(len(i), bool)
+    for x, y in UNIT_BONDS:
+        bonded |= (sym[i] == x) & (sym[j] == y)
+    i, j = i[bonded], j[bonded]
+    # connected components by minimum-label propagation (a few passes: units are at most a few bonds wide);
+    # SciPy's csgraph would do it too, at a second of import time per command
+    while len(i):
+        m = np.minimum(labels[i], labels[j])
+        new = labels.copy()
+        np.minimum.at(new, i, m)
+        np.minimum.at(new, j, m)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return np.unique(labels, return_inverse=True)[1]
 
 
 def electron_count(symbols: Sequence[str]) -> int | None:

@@ -207,6 +207,12 @@ def fitted_cut(parent: Atoms, centre: int, cutoff: float, settings: CutSettings,
             cache[m] = cut_neighbourhood(parent, centre, cutoff, float(radii[m]), settings, min_dist, region)
         return cache[m]
 
+    for _ in range(2):  # the atom count grows about as the radius cubed: jump there, then step
+        target = radii[k] * (limit / len(at(k))) ** (1.0 / 3.0)
+        jump = int(np.clip(np.searchsorted(-radii, -target), 0, len(radii) - 1))  # largest radius <= target
+        if jump == k:
+            break
+        k = jump
     if len(at(k)) <= limit:
         while k > 0 and len(at(k - 1)) <= limit:
             k -= 1
