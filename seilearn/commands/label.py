@@ -1,4 +1,4 @@
-"""``seilearn label IN OUT --labeller chgnet|vasp|gpaw``: label configurations, never all-or-nothing."""
+"""``seilearn label IN OUT --labeller chgnet|vasp|atomate2-vasp|gpaw``: label configurations, never all-or-nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "any configuration was labelled, 1 if none was.")
     p.add_argument("input", metavar="IN")
     p.add_argument("output", metavar="OUT")
-    p.add_argument("--labeller", default="chgnet", choices=("chgnet", "vasp", "gpaw"))
+    p.add_argument("--labeller", default="chgnet", choices=("chgnet", "vasp", "atomate2-vasp", "gpaw"))
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--species", default="Li,P,S,Cl", help="species order of .cfg types (default Li,P,S,Cl)")
     p.add_argument("--vasp-command", help="command that runs VASP (default: $ASE_VASP_COMMAND or 'vasp_std')")
@@ -39,6 +39,10 @@ def _label(args: argparse.Namespace) -> int:
         kw.update(workdir=workdir, species=species)
         if args.vasp_command:
             kw["command"] = args.vasp_command
+    elif args.labeller == "atomate2-vasp":  # task documents go to the store's atomate2_outputs
+        kw.update(workdir=workdir, species=species)
+        if args.vasp_command:
+            kw["vasp_cmd"] = args.vasp_command
     else:
         kw["workdir"] = workdir
     labeller = get_labeller(args.labeller, **kw)
