@@ -200,7 +200,8 @@ class Atomate2VaspLabeller(Labeller):
     electron count or ``atoms.info['odd_electrons']``, else 1), 1 or 2; ``detours`` the INCAR updates tried, in
     order, when a run fails or its SCF does not converge; ``vasp_cmd`` the VASP command (default atomate2's
     ``VASP_CMD`` setting); ``max_errors`` custodian's error budget per run; ``collection_prefix`` of the
-    JobStore collections; ``workdir`` where the runs are made (default: the rocket's launch directory)."""
+    JobStore collections; ``workdir`` where the runs are made (in a campaign: the VASP fireworks' launch
+    directory, relative paths under the campaign's results directory; default the rocket's launch directory)."""
 
     name = NAME
 

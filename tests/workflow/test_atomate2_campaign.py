@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN = {"try0": ["lpsc13", "li5ps5cl_odd", "lpsc13_unconverged"], "try1": ["lpsc13_algo_all"]}
 
 
-def spec_dict(tmp_path: Path, name: str, detours=None) -> dict:
+def spec_dict(tmp_path: Path, name: str, detours=None, **extra) -> dict:
     seeds = tmp_path / "seeds.extxyz"
     write(seeds, [lpsc13(), lpsc13(remove_li=True)], format="extxyz")
-    settings = {"incar": dict(TEST_INCAR)}
+    settings = {"incar": dict(TEST_INCAR), **extra}
     if detours is not None:
         settings["detours"] = detours
     return {"name": name, "elements": ["Li", "P", "S", "Cl"], "seed_set": {"file": str(seeds)},
@@ -111,7 +111,7 @@ def test_submit_builds_atomate2_fireworks_on_the_dft_category(env, tmp_path):
     from seilearn.workflows.context import task_context
     from seilearn.workflows.tasks.atomate2 import TaskDocExistsTask, attempt_workflow
 
-    spec = CampaignSpec.from_dict({**spec_dict(tmp_path, "a2build"), "queues": {"dft": "vasp-nodes"}})
+    spec = CampaignSpec.from_dict({**spec_dict(tmp_path, "a2build", workdir="vasp"), "queues": {"dft": "vasp-nodes"}})
     cid, _ = create_campaign(env, spec)
     store = Store.open(env)
     ids = [store.add_configuration(a, {"kind": "seed", "campaign_id": cid})[0] for a in (lpsc13(), lpsc13(True))]
@@ -123,6 +123,7 @@ def test_submit_builds_atomate2_fireworks_on_the_dft_category(env, tmp_path):
     assert all(isinstance(fw.tasks[0], TaskDocExistsTask) for fw in vasp)
     assert [fw.tasks[1]["job"].uuid for fw in vasp] == [job_uuid(f"job:{c}", 0) for c in ids]
     assert collect.spec["_allow_fizzled_parents"] and wf.links[vasp[0].fw_id] == [collect.fw_id]
+    assert vasp[0].spec["_launch_dir"] == str(env.work_dir / cid / "vasp" / "job" / f"{ids[0]}-try0")
     # the JobStore travels as collection names only: no server address or password in the workflow
     text = json.dumps(wf.to_dict(), default=str)
     assert "mongodb://" not in text and "atomate2_outputs" in text

@@ -68,8 +68,8 @@ def attempt_workflow(ctx: TaskContext, lab, job_id: str, config_ids: list[str], 
         fw.spec.update({"_seilearn": {"campaign_id": cid, "key": key, "kind": "dft"}, "_category": dft,
                         "_priority": PRIORITY})
         fw.name = f"{cid}:{job.name}"
-        if lab.workdir:
-            fw.spec["_launch_dir"] = str((lab.workdir / job_id / f"{key.split(':')[2]}-try{attempt}").resolve())
+        if lab.workdir:  # a relative workdir is under the campaign's results directory
+            fw.spec["_launch_dir"] = str(ctx.results_dir() / lab.workdir / job_id / f"{key.split(':')[2]}-try{attempt}")
     collect = _fw(Atomate2CollectTask(campaign_id=cid, job_id=job_id, config_ids=config_ids, attempt=attempt),
                   cid, f"a2collect:{job_id}:try{attempt}", "label", dft, f"collect {job_id} try{attempt}", PRIORITY)
     collect.spec["_allow_fizzled_parents"] = True
