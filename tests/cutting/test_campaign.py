@@ -24,10 +24,10 @@ def pool_of(lpsc_frame):
 
 def test_large_frames_become_cuts_and_select_add_chooses_among_them(pot, aset, lpsc_frame):
     pool = pool_of(lpsc_frame)
-    train = [frame_of_size(35, seed=s) for s in range(24)]
+    train = [frame_of_size(35, seed=s) for s in range(24)]  # the nbh active set of the fixture
     out = cut_large_frames(pool, mtp_text=to_text(pot.model), almtp=aset.to_bytes(to_text(pot.model), SPECIES),
-                           species=SPECIES, train_atoms=train, max_atoms=150, per_frame=4)
-    assert out[0] is pool[0] and len(out) == 5
+                           species=SPECIES, train_atoms=train, max_atoms=150, per_frame=3)
+    assert out[0] is pool[0] and len(out) == 4
     for c in out[1:]:
         cut = c.info["source"]["cut"]
         assert len(c) <= 150 and c.info["source"]["exploration_run_id"] == "run-1"
@@ -39,7 +39,7 @@ def test_large_frames_become_cuts_and_select_add_chooses_among_them(pot, aset, l
     # a cfg-mode campaign grades the atoms with an nbh active set of its training set
     cfg = build_active_set(pot, train, "cfg")
     again = cut_large_frames(pool, mtp_text=to_text(pot.model), almtp=cfg.to_bytes(to_text(pot.model), SPECIES),
-                             species=SPECIES, train_atoms=train, max_atoms=150, per_frame=4)
+                             species=SPECIES, train_atoms=train, max_atoms=150, per_frame=3)
     assert [structure_hash(a) for a in again] == [structure_hash(a) for a in out]
 
 
