@@ -155,14 +155,14 @@ def label_from_task(atoms: Atoms, doc: dict[str, Any]) -> LabelResult:
     task = doc["output"]
     calc = (task.get("calcs_reversed") or [{}])[0]
     incar = (calc.get("input") or {}).get("incar") or (task.get("input") or {}).get("incar") or {}
-    prov = {"uuid": doc["uuid"], "task_label": task.get("task_label"), "state": str(task.get("state")),
+    state = task.get("state")
+    prov = {"uuid": doc["uuid"], "task_label": task.get("task_label"), "state": getattr(state, "value", state),
             "dir_name": task.get("dir_name"), "incar": incar,
             "kpoints": _kpoints(calc), "potcar": (task.get("input") or {}).get("potcar"),
             "run_type": str(calc.get("run_type")), "vasp_version": calc.get("vasp_version"),
             "custodian_corrections": custodian_corrections(task), "completed_at": str(task.get("completed_at"))}
     steps = ((calc.get("output") or {}).get("ionic_steps") or [])
-    if not steps or not (calc.get("has_vasp_completed") in (True, "successful", "TaskState.SUCCESS")
-                         or str(task.get("state")) in ("successful", "TaskState.SUCCESS")):
+    if not steps or prov["state"] != "successful":  # emmet: VASP finished and the SCF converged
         nelm = incar.get("NELM", "?")
         n = len(steps[-1].get("electronic_steps") or []) if steps else 0
         if steps and n >= int(nelm if str(nelm).isdigit() else 10 ** 9):

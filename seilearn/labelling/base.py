@@ -5,8 +5,9 @@ from __future__ import annotations
 import abc
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from ase import Atoms
@@ -50,7 +51,7 @@ class LabelResult:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LabelResult":
+    def from_dict(cls, d: dict[str, Any]) -> LabelResult:
         d = dict(d)
         for k in ("forces", "stress"):
             if d.get(k) is not None:

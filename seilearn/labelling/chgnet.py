@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
-from seilearn.labelling.base import LabelResult, Labeller
+from seilearn.labelling.base import Labeller, LabelResult
 
 GPA_TO_EV_A3 = 1.0 / 160.21766208
 _MODEL = None

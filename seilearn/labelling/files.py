@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from seilearn.errors import InputError
 from seilearn.fileio import atomic_write
-from seilearn.labelling.base import LabelResult, Labeller
+from seilearn.labelling.base import Labeller, LabelResult
 from seilearn.species import DEFAULT_SPECIES
 
 

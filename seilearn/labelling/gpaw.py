@@ -15,7 +15,7 @@ import numpy as np
 from ase import Atoms
 
 from seilearn.errors import ConfigError
-from seilearn.labelling.base import LabelResult, Labeller
+from seilearn.labelling.base import Labeller, LabelResult
 
 
 def gpaw_available() -> str | None:

@@ -93,6 +93,8 @@ def test_unconverged_takes_the_detour(settings, potcars, tmp_path, monkeypatch):
     assert res.ok and "converged after detour" in res.reason and "NELM=200" in res.reason
     assert [c["reference"] for c in calls] == ["lpsc13_unconverged", "lpsc13_algo_all"]
     assert res.provenance["incar"]["ALGO"] == "All" and len(res.provenance["attempts"]) == 2
+    (fix,) = res.provenance["custodian_corrections"]  # from the run's custodian.json, through the TaskDoc
+    assert fix["handler"] == "VaspErrorHandler" and fix["errors"] == ["zbrent"]
     assert res.energy == pytest.approx(reference("lpsc13_algo_all")[0], abs=1e-8)
 
 

@@ -7,8 +7,8 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 
-from seilearn.labelling import get_labeller
 from seilearn.errors import InputError
+from seilearn.labelling import get_labeller
 
 
 @pytest.fixture(scope="module")

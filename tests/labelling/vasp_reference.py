@@ -366,7 +366,8 @@ def lpsc13(remove_li: bool = False) -> Atoms:
     return atoms
 
 
-def write_reference(name: str, atoms: Atoms, incar_updates: dict, *, converged: bool = True) -> Path:
+def write_reference(name: str, atoms: Atoms, incar_updates: dict, *, converged: bool = True,
+                    corrected: bool = False) -> Path:
     """Write ``DATA/name/{inputs,outputs}``: atomate2's inputs for ``atoms`` and a static run's outputs."""
     from ase.io import read
     from pymatgen.io.ase import AseAtomsAdaptor
@@ -393,7 +394,26 @@ def write_reference(name: str, atoms: Atoms, incar_updates: dict, *, converged: 
     (out / "OUTCAR").write_text(outcar(written, incar, energy, forces, n_scf, elapsed=12.9 * n_scf))
     (out / "OSZICAR").write_text(oszicar(energy, incar, n_scf))
     shutil.copy(inp / "POSCAR", out / "CONTCAR")
+    if corrected:
+        (out / "custodian.json").write_text(custodian_log(incar))
     return ref
+
+
+def custodian_log(incar: dict) -> str:
+    """custodian.json of a run whose first VASP start hit ZBRENT and was restarted by VaspErrorHandler."""
+    import json
+
+    from custodian.vasp.handlers import VaspErrorHandler
+    from custodian.vasp.jobs import VaspJob
+
+    run = {"job": VaspJob(["srun", "vasp_std"], auto_npar=False).as_dict(),
+           "corrections": [{"errors": ["zbrent"], "actions": [{"dict": "INCAR", "action": {"_set": {"ALGO": "All"}}},
+                                                              {"file": "CONTCAR", "action": {"_file_copy": {
+                                                                  "dest": "POSCAR"}}}],
+                            "handler": VaspErrorHandler().as_dict(), "validator": None}],
+           "handler": None, "validator": None, "max_errors": False, "max_errors_per_job": False,
+           "max_errors_per_handler": False, "nonzero_return_code": False}
+    return json.dumps([run], indent=1)
 
 
 def chgnet_efs(atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
@@ -408,6 +428,7 @@ REFERENCES = {
     # name: (cell, INCAR updates on top of the labeller's defaults, converged?)
     "lpsc13": (lambda: lpsc13(), {**TEST_INCAR, "ISPIN": 1}, True),
     "lpsc13_unconverged": (lambda: lpsc13(), {**TEST_INCAR, "ISPIN": 1}, False),
+    # this one also carries a custodian.json: custodian fixed an error once during the run
     "lpsc13_algo_all": (lambda: lpsc13(), {**TEST_INCAR, "ISPIN": 1, "ALGO": "All", "NELM": 200}, True),
     "li5ps5cl_odd": (lambda: lpsc13(remove_li=True), {**TEST_INCAR, "ISPIN": 2}, True),
 }
@@ -415,7 +436,7 @@ REFERENCES = {
 
 def main() -> None:
     for name, (cell, incar, converged) in REFERENCES.items():
-        print(write_reference(name, cell(), incar, converged=converged))
+        print(write_reference(name, cell(), incar, converged=converged, corrected=name == "lpsc13_algo_all"))
 
 
 if __name__ == "__main__":

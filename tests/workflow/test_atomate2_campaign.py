@@ -114,11 +114,14 @@ def test_submit_builds_atomate2_fireworks_on_the_dft_category(env, tmp_path):
     spec = CampaignSpec.from_dict({**spec_dict(tmp_path, "a2build", workdir="vasp"), "queues": {"dft": "vasp-nodes"}})
     cid, _ = create_campaign(env, spec)
     store = Store.open(env)
-    ids = [store.add_configuration(a, {"kind": "seed", "campaign_id": cid})[0] for a in (lpsc13(), lpsc13(True))]
+    flagged = lpsc13()
+    flagged.positions[0] += 0.01  # another configuration, which the cutter flagged odd
+    ids = [store.add_configuration(a, {"kind": "seed", "campaign_id": cid, **src})[0]
+           for a, src in ((lpsc13(), {}), (lpsc13(True), {}), (flagged, {"cut": {"odd_electrons": True}}))]
     ctx = task_context({}, cid)
     wf = attempt_workflow(ctx, engines.labeller(ctx.spec), "job", ids, 0)
     *vasp, collect = wf.fws
-    assert [fw.spec["_category"] for fw in wf.fws] == ["vasp-nodes"] * 3
+    assert [fw.spec["_category"] for fw in wf.fws] == ["vasp-nodes"] * 4
     assert [fw.spec["_seilearn"]["key"] for fw in vasp] == [f"a2:job:{c}:try0" for c in ids]
     assert all(isinstance(fw.tasks[0], TaskDocExistsTask) for fw in vasp)
     assert [fw.tasks[1]["job"].uuid for fw in vasp] == [job_uuid(f"job:{c}", 0) for c in ids]
@@ -127,9 +130,9 @@ def test_submit_builds_atomate2_fireworks_on_the_dft_category(env, tmp_path):
     # the JobStore travels as collection names only: no server address or password in the workflow
     text = json.dumps(wf.to_dict(), default=str)
     assert "mongodb://" not in text and "atomate2_outputs" in text
-    # ISPIN decided per configuration from the POTCAR valences: 60 electrons -> 1, 57 -> 2
+    # ISPIN decided per configuration from the POTCAR valences (60 electrons -> 1, 57 -> 2) or the cutter's flag
     incars = [fw.tasks[1]["job"].maker.input_set_generator.user_incar_settings for fw in vasp]
-    assert [i["ISPIN"] for i in incars] == [1, 2] and all(i["KSPACING"] == 0.5 for i in incars)
+    assert [i["ISPIN"] for i in incars] == [1, 2, 2] and all(i["KSPACING"] == 0.5 for i in incars)
 
 
 @pytest.mark.slow
