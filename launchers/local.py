@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seilearn.errors import SeilearnError
 from seilearn.processes import pid_alive
 
 log = logging.getLogger("seilearn.launch")
@@ -76,14 +77,10 @@ def counts(lp, campaign_id: str | None) -> dict[str, int]:
 
 def _rocket_loop(campaign_id: str | None, categories: list[str] | None, workdir: str, idle_exit_s: float) -> None:
     """One rocket process: launch fireworks one by one; exit when the campaign has nothing active."""
-    from fireworks import FWorker
-    from fireworks.core.rocket_launcher import launch_rocket
-
-    from seilearn.config import load_settings
-    from seilearn.store import get_launchpad
-
     import signal
     import warnings
+
+    from seilearn.config import load_settings
 
     # Ctrl-C reaches the whole process group: the launcher stops the rockets itself (SIGTERM), so a
     # firework is left RUNNING and rerun on the next launch instead of being marked FIZZLED
@@ -99,27 +96,42 @@ def _rocket_loop(campaign_id: str | None, categories: list[str] | None, workdir:
     reg = _rocket_dir(settings.home) / f"{os.getpid()}.json"
     reg.write_text(json.dumps({"pid": os.getpid(), "campaign_id": campaign_id, "host": socket.gethostname()}))
     try:
-        lp = get_launchpad(settings, strm_lvl="ERROR")
-        query = campaign_query(campaign_id)
-        if categories:
-            query["spec._category"] = {"$in": categories}
-        worker = FWorker(name=f"seilearn-local-{socket.gethostname()}", query=query)
-        os.makedirs(workdir, exist_ok=True)
-        os.chdir(workdir)
-        idle_since = None
-        while True:
-            launched = launch_rocket(lp, worker, strm_lvl="WARNING")
-            if launched:
-                idle_since = None
-                continue
-            active = lp.fireworks.count_documents({**campaign_query(campaign_id), "state": {"$in": list(ACTIVE)}})
-            if active == 0:
-                idle_since = idle_since or time.time()
-                if time.time() - idle_since >= idle_exit_s:
-                    return
-            time.sleep(1.0)
+        _launch_until_idle(settings, campaign_id, categories, workdir, idle_exit_s)
+    except SeilearnError as exc:
+        # the store stayed away past the reconnect deadline: one clear line, and a failed exit status
+        log.error("rocket %d stops: %s", os.getpid(), exc)
+        raise SystemExit(3) from None
     finally:
         reg.unlink(missing_ok=True)
+
+
+def _launch_until_idle(settings, campaign_id: str | None, categories: list[str] | None, workdir: str,
+                       idle_exit_s: float) -> None:
+    """Launch fireworks until none of the campaign's is active for ``idle_exit_s`` seconds."""
+    from fireworks import FWorker
+    from fireworks.core.rocket_launcher import launch_rocket
+
+    from seilearn.store import get_launchpad
+
+    lp = get_launchpad(settings, strm_lvl="ERROR")
+    query = campaign_query(campaign_id)
+    if categories:
+        query["spec._category"] = {"$in": categories}
+    worker = FWorker(name=f"seilearn-local-{socket.gethostname()}", query=query)
+    os.makedirs(workdir, exist_ok=True)
+    os.chdir(workdir)
+    idle_since = None
+    while True:
+        launched = launch_rocket(lp, worker, strm_lvl="WARNING")
+        if launched:
+            idle_since = None
+            continue
+        active = lp.fireworks.count_documents({**campaign_query(campaign_id), "state": {"$in": list(ACTIVE)}})
+        if active == 0:
+            idle_since = idle_since or time.time()
+            if time.time() - idle_since >= idle_exit_s:
+                return
+        time.sleep(1.0)
 
 
 def launch_local(n_rockets: int, campaign_id: str | None = None, categories: list[str] | None = None,
@@ -143,4 +155,6 @@ def launch_local(n_rockets: int, campaign_id: str | None = None, categories: lis
     if wait:
         for p in procs:
             p.join()
+            if p.exitcode:
+                log.error("%s exited with status %s (see its message above)", p.name, p.exitcode)
     return procs

@@ -10,6 +10,7 @@ from pymongo.database import Database
 from seilearn.config import Settings, load_settings, mask_uri
 from seilearn.errors import EmptyStoreError, StoreError
 from seilearn.store import server
+from seilearn.store.resilience import Reconnector
 
 _TIMEOUT_MS = 5000
 
@@ -47,6 +48,20 @@ def get_client(settings: Settings | None = None, start: bool = True) -> pymongo.
             "and SEILEARN_MONGODB_URI is right, or unset it to use the embedded server"
         ) from exc
     return client
+
+
+def reconnector_for(uri: str, settings: Settings | None = None) -> Reconnector:
+    """Retries for clients of ``uri``; restarts the embedded server too when ``uri`` is its address."""
+    from urllib.parse import urlsplit
+
+    settings = settings or load_settings()
+    restart = None
+    if settings.embedded:
+        parts = urlsplit(uri)
+        if parts.hostname == server.HOST and parts.port and parts.port == server.recorded_port(settings.db_path):
+            def restart() -> None:
+                server.ensure_running(settings.db_path, settings.db_port)
+    return Reconnector(uri, restart)
 
 
 def open_database(settings: Settings | None = None, *, must_exist: bool = False) -> Database:

@@ -44,8 +44,15 @@ class SeilearnLaunchPad(LaunchPad):
     """A LaunchPad whose fw_id / launch_id allocation is safe under concurrent rockets."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from seilearn.store.connection import reconnector_for
+        from seilearn.store.resilience import RetryingCollection
+
         super().__init__(*args, **kwargs)
-        self.fw_id_assigner = _AtomicCounters(self.db.fw_id_assigner)
+        # rockets and the web GUI live for hours: their calls ride out a store restart
+        again = reconnector_for(self.host if self.uri_mode else f"mongodb://{self.host}:{self.port}")
+        for name in ("fireworks", "launches", "workflows", "offline_runs"):
+            setattr(self, name, RetryingCollection(getattr(self, name), again))
+        self.fw_id_assigner = _AtomicCounters(RetryingCollection(self.db.fw_id_assigner, again))
 
 
 def get_launchpad(settings: Settings | None = None, *, strm_lvl: str = "WARNING") -> SeilearnLaunchPad:

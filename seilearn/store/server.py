@@ -1,7 +1,8 @@
 """The embedded SecantusDB server: started on demand, reused across commands.
 
 State lives beside the data: ``DB_PATH/server.json`` (pid, port, uri), ``DB_PATH/server.log``,
-``DB_PATH/data`` (WiredTiger home). The server binds to 127.0.0.1 only and is started with
+``DB_PATH/data`` (WiredTiger home), ``DB_PATH/port`` (the port, reused by every restart: long-lived
+clients hold URIs that name it). The server binds to 127.0.0.1 only and is started with
 ``--sync-on-commit`` so a kill -9 loses nothing that was acknowledged.
 """
 
@@ -147,11 +148,51 @@ def ensure_running(db_path: Path, port: int = 0, timeout: float = 30.0) -> Serve
         return _start(db_path, port, timeout)
 
 
+def _port_file(db_path: Path) -> Path:
+    return Path(db_path) / "port"
+
+
+def recorded_port(db_path: Path) -> int | None:
+    """The port the embedded server of ``db_path`` listens on, kept across restarts (None before the first)."""
+    try:
+        return int(_port_file(db_path).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no obstacle
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def _choose_port(db_path: Path, port: int, stale: ServerInfo | None) -> int:
+    """The configured port, else the recorded one (clients hold URIs naming it), else a free one."""
+    want = port or recorded_port(db_path) or (stale.port if stale else 0)
+    if not want:
+        return _free_port()
+    if not _port_free(want):
+        how = ("it is set by SEILEARN_DB_PORT / db_port" if port else
+               f"clients of this store expect it; delete {_port_file(db_path)} to let seilearn pick a new port "
+               "(then restart rockets, web GUI and campaign runners)")
+        raise StoreError(f"port {want} of the embedded store in {db_path} is in use by another process (see `ss -ltnp "
+                         f"'sport = :{want}'`); stop that process, or set SEILEARN_DB_PORT to a free port; {how}")
+    return want
+
+
 def _start(db_path: Path, port: int, timeout: float) -> ServerInfo:
     info_file, log_file, data_dir, _ = _paths(db_path)
+    try:
+        stale = read_info(db_path)
+    except StoreError:
+        stale = None
+    port = _choose_port(db_path, port, stale)
     info_file.unlink(missing_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or _free_port()
     cmd = [_exe(), "--host", HOST, "--port", str(port), "--storage-path", str(data_dir),
            "--sync-on-commit", "--log-level", "WARNING"]
     with open(log_file, "ab") as log:
@@ -169,9 +210,10 @@ def _start(db_path: Path, port: int, timeout: float) -> ServerInfo:
                 f"({tail[-1] if tail else 'no log'}); see {log_file}"
             )
         if _pings(port, timeout=0.5):
-            tmp = info_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(asdict(info)))
-            os.replace(tmp, info_file)
+            for path, text in ((_port_file(db_path), str(port)), (info_file, json.dumps(asdict(info)))):
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(text)
+                os.replace(tmp, path)
             return info
         time.sleep(0.1)
     _terminate(proc.pid)

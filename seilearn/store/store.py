@@ -88,13 +88,22 @@ class Store:
     """seilearn's collections in one MongoDB database (see ``seilearn.store.schema``)."""
 
     def __init__(self, db: Database) -> None:
+        from seilearn.store.connection import reconnector_for
+        from seilearn.store.resilience import RetryingCollection
+
         self.db = db
         schema.ensure_schema(db)
-        self.configurations = db[schema.CONFIGURATIONS]
-        self.potentials = db[schema.POTENTIALS]
-        self.exploration_runs = db[schema.EXPLORATION_RUNS]
-        self.labelling_jobs = db[schema.LABELLING_JOBS]
-        self.campaigns = db[schema.CAMPAIGNS]
+        # the campaign runner and the web GUI hold a Store for hours: its calls ride out a store restart
+        try:
+            host, port = db.client.address or ("127.0.0.1", 0)
+        except Exception:  # noqa: BLE001 - load-balanced or unreachable: only the message uses the address
+            host, port = "?", 0
+        again = reconnector_for(f"mongodb://{host}:{port}")
+        self.configurations = RetryingCollection(db[schema.CONFIGURATIONS], again)
+        self.potentials = RetryingCollection(db[schema.POTENTIALS], again)
+        self.exploration_runs = RetryingCollection(db[schema.EXPLORATION_RUNS], again)
+        self.labelling_jobs = RetryingCollection(db[schema.LABELLING_JOBS], again)
+        self.campaigns = RetryingCollection(db[schema.CAMPAIGNS], again)
         self.fs = gridfs.GridFS(db, collection=schema.GRIDFS_BUCKET)
 
     @classmethod
