@@ -196,15 +196,17 @@ def extend(settings: Settings, campaign_id: str, iterations: int) -> str:
 
 def launch_intervals(lp, campaign_id: str) -> list[tuple[float, float, str]]:
     """(start, end, kind) in epoch seconds of every finished launch of the campaign's fireworks."""
-    from fireworks.core.firework import Launch
+    from fireworks.utilities.fw_serializers import reconstitute_dates
 
     kinds = {d["fw_id"]: d["spec"]["_seilearn"].get("kind", "?")
              for d in lp.fireworks.find({"spec._seilearn.campaign_id": campaign_id}, {"fw_id": 1, "spec._seilearn": 1})}
     out = []
-    for doc in lp.launches.find({"fw_id": {"$in": list(kinds)}}, {"_id": 0}):
-        launch = Launch.from_dict(doc)
-        if launch.time_start and launch.time_end:
-            out.append((launch.time_start.timestamp(), launch.time_end.timestamp(), kinds[doc["fw_id"]]))
+    # read the state history only: a launch's action may name task classes this version no longer has
+    for doc in lp.launches.find({"fw_id": {"$in": list(kinds)}}, {"_id": 0, "fw_id": 1, "state_history": 1}):
+        times = {h["state"]: reconstitute_dates(h.get("created_on")) for h in doc.get("state_history") or []}
+        start, end = times.get("RUNNING"), times.get("COMPLETED") or times.get("FIZZLED")
+        if start and end:
+            out.append((start.timestamp(), end.timestamp(), kinds[doc["fw_id"]]))
     return sorted(out)
 
 
