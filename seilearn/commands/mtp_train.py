@@ -17,7 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("train_cfg", metavar="TRAIN.cfg")
     _common(p)
     p.add_argument("--out", required=True, help="the trained potential (.mtp, MLIP 1.1.0 layout)")
-    p.add_argument("--init", help="continue from this .mtp instead of the level template")
+    p.add_argument("--init", help="retrain from this parent .mtp (warm by default; see --mode)")
+    p.add_argument("--mode", choices=("fresh", "warm"), default=None,
+                   help="warm: continue from --init's coefficients until the loss stalls (default with --init); "
+                        "fresh: random restarts from the level template (default without --init; with --init "
+                        "it keeps the parent's level, cutoff and min_dist)")
     p.add_argument("--log", help="write one JSON line per iteration to this file")
     p.add_argument("--validation", type=float, default=None,
                    help="hold out this fraction of the set for early stopping (e.g. 0.1)")
@@ -42,15 +46,19 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stress-weight", type=float, default=0.001)
     p.add_argument("--weight-scaling", type=int, choices=(0, 1, 2), default=1,
                    help="MLIP's weight_scaling: energy and virial residuals divided by N^(s/2) (default 1, as MLIP)")
+    p.add_argument("--restarts", type=int, default=4,
+                   help="random starts of a fresh fit, each screened briefly; the best continues (default 4)")
 
 
 def _kwargs(args: argparse.Namespace) -> dict:
     if args.max_iter < 0:
         raise InputError(f"--max-iter {args.max_iter}: must be >= 0")
+    if args.restarts < 1:
+        raise InputError(f"--restarts {args.restarts}: must be >= 1")
     return {"level": args.level, "cutoff": args.cutoff, "min_dist": args.min_dist, "max_iter": args.max_iter,
             "seed": args.seed, "weights": {"energy": args.energy_weight, "forces": args.force_weight,
                                            "stress": args.stress_weight},
-            "weight_scaling": args.weight_scaling}
+            "weight_scaling": args.weight_scaling, "restarts": args.restarts}
 
 
 def _load(args: argparse.Namespace):
@@ -72,9 +80,14 @@ def _train(args: argparse.Namespace) -> int:
 
     atoms, species = _load(args)
     init = read_mtp(args.init) if args.init else None
+    if args.mode == "warm" and init is None:
+        raise InputError("--mode warm continues a potential; pass --init PARENT.mtp (or use --mode fresh)")
     kw = _kwargs(args)
     records: list[dict] = []
-    bar = tqdm(total=args.max_iter, desc="mtp train", unit="it", file=sys.stderr)
+    fresh = args.mode == "fresh" or init is None
+    # a fresh fit also runs each extra start's pre-training and screening (training's defaults: 75 and 30)
+    extra = (args.restarts - 1) * (min(75, args.max_iter // 3) + 30) if fresh and args.restarts > 1 else 0
+    bar = tqdm(total=args.max_iter + extra, desc="mtp train", unit="it", file=sys.stderr)
 
     def progress(rec: dict) -> None:
         records.append(rec)
@@ -82,7 +95,8 @@ def _train(args: argparse.Namespace) -> int:
         bar.set_postfix(E=f"{rec['rmse_energy_mev_atom']:.2f}", F=f"{rec['rmse_forces_mev_a']:.1f}", refresh=False)
 
     try:
-        model, log = train(atoms, species, init=init, validation=args.validation, callback=progress, **kw)
+        model, log = train(atoms, species, init=init, mode=args.mode, validation=args.validation, callback=progress,
+                           **kw)
     finally:
         bar.close()
     write_mtp(args.out, model)

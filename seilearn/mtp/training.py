@@ -396,7 +396,7 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
     (chosen with ``seed``) for early stopping: the parameters with the best validation loss are
     returned when it stops improving for ``patience`` iterations. Training also stops when the loss
     improves by less than ``tol`` (relative) for ``patience`` iterations (defaults: 1e-5 and 15 fresh,
-    1e-4 and 5 warm). ``callback`` receives each iteration's record. ``weight_scaling`` is MLIP's
+    1e-3 and 5 warm). ``callback`` receives each iteration's record. ``weight_scaling`` is MLIP's
     (0, 1 or 2): energy and virial residuals divided by N^(s/2).
     """
     if weight_scaling not in (0, 1, 2):
@@ -408,7 +408,8 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
         raise InputError("mode 'warm' continues a potential; pass init=<parent MTP> (or use mode 'fresh')")
     if restarts < 1:
         raise InputError(f"restarts {restarts}: at least one start is needed")
-    tol = tol if tol is not None else (1e-4 if mode == "warm" else 1e-5)
+    # a warm fit starts near a minimum: stop once five iterations gain less than 0.1 % together
+    tol = tol if tol is not None else (1e-3 if mode == "warm" else 1e-5)
     patience = patience if patience is not None else (5 if mode == "warm" else 15)
     species = list(species)
     _check(atoms_list, species)

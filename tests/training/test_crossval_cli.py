@@ -60,6 +60,13 @@ def test_cli_train_continue_and_crossvalidate(tmp_path, emt_data, capsys):
     assert main(["mtp", "train", str(cfg), "--species", "Cu,Ag", "--init", str(out), "--max-iter", "5",
                  "--out", str(out2)]) == 0
     assert out2.exists()
+    # a fresh refit keeps the parent's basis (same min_dist and cutoff), not its coefficients
+    out3 = tmp_path / "pot3.mtp"
+    assert main(["mtp", "train", str(cfg), "--species", "Cu,Ag", "--init", str(out), "--mode", "fresh",
+                 "--restarts", "2", "--max-iter", "12", "--out", str(out3)]) == 0
+    refit = read_mtp(out3)
+    assert refit.radial_basis.min == model.radial_basis.min and refit.radial_basis.max == model.radial_basis.max
+    assert not np.allclose(refit.radial_coeffs, model.radial_coeffs)
     capsys.readouterr()
     js = tmp_path / "cv.json"
     assert main(["mtp", "cross-validate", str(cfg), "--species", "Cu,Ag", "--folds", "2", "--level", "2",
@@ -69,9 +76,14 @@ def test_cli_train_continue_and_crossvalidate(tmp_path, emt_data, capsys):
     assert first_final < 1e4
 
 
-def test_cli_bad_input(tmp_path, capsys):
+def test_cli_bad_input(tmp_path, capsys, emt_data):
     cfg = tmp_path / "empty.cfg"
     cfg.write_text("")
     assert main(["mtp", "train", str(cfg), "--out", str(tmp_path / "p.mtp")]) == 2
     assert "no configurations" in capsys.readouterr().err
+    write_cfg(cfg, emt_data[:2], SPECIES)
+    assert main(["mtp", "train", str(cfg), "--species", "Cu,Ag", "--mode", "warm", "--out", str(tmp_path / "p.mtp")]) == 2
+    assert "--init PARENT.mtp" in capsys.readouterr().err
+    assert main(["mtp", "train", str(cfg), "--species", "Cu,Ag", "--restarts", "0", "--out", str(tmp_path / "p.mtp")]) == 2
+    assert "--restarts 0" in capsys.readouterr().err
     assert not (tmp_path / "p.mtp").exists()

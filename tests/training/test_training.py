@@ -101,6 +101,27 @@ def test_continue_does_not_start_worse_and_leaves_init_alone(emt_data):
     assert not any(s["stage"] == "species-blind" for s in log2.stages)
 
 
+def test_warm_retrain_after_adding_configurations(emt_data):
+    """mode="warm" (the default with init) starts at the parent's loss on the grown set and stops once the loss
+    stalls; mode="fresh" with init keeps the parent's basis and draws new coefficients."""
+    parent, _ = T.train(emt_data[:7], SPECIES, level=4, cutoff=4.5, max_iter=40, seed=0, restarts=1)
+    grown = emt_data
+    r0 = T._Residuals(T._initial_model(grown, SPECIES, 4, 4.5, None, parent, None), grown, T.DEFAULT_WEIGHTS)
+    parent_loss = T._loss(r0.evaluate(np.array(parent.parameters), jacobian=False)[0], len(grown))
+    warm, log = T.train(grown, SPECIES, init=parent, mode="warm", max_iter=200)
+    assert log.iterations[0]["loss"] <= parent_loss
+    assert log.iterations[-1]["loss"] < parent_loss
+    assert len(log.iterations) < 200  # stopped on the stall criterion, not the budget
+    assert [s["stage"] for s in log.stages] == ["all"]
+    fresh, flog = T.train(grown, SPECIES, init=parent, mode="fresh", max_iter=20, restarts=2, screen_iter=4)
+    assert fresh.radial_basis.min == parent.radial_basis.min
+    assert flog.stages[0]["stage"] == "start 0 species-blind"
+    with pytest.raises(InputError, match="pass init"):
+        T.train(grown, SPECIES, mode="warm", max_iter=1)
+    with pytest.raises(InputError, match="training mode"):
+        T.train(grown, SPECIES, init=parent, mode="hot", max_iter=1)
+
+
 def test_weight_scaling_follows_mlip(emt_data):
     """MLIP's weight_scaling: energy residuals divided by N^(s/2); 1 (MLIP's default) weights energies
     N times more than 2 (per-atom energies): better energies, slightly worse forces."""
