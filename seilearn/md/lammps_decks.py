@@ -142,7 +142,7 @@ def input_deck(s: DeckSettings) -> str:
         "thermo_style    custom step time temp press pe etotal vol",
         "thermo_modify   format float %.10g",
         f"thermo          {s.thermo_every}",
-        f"dump            traj all custom {s.dump_every} {s.dump} id type x y z",
+        f"dump            traj all custom {s.dump_every} {s.dump} id type element x y z",
         f"dump_modify     traj sort id element {' '.join(s.species)}" + (" append yes" if s.resume_from else ""),
     ]
     if not s.exploration:

@@ -23,13 +23,19 @@ MAX_PLOT_PAIRS = 1500  # (reference, predicted) force components kept in the cam
 def sample_frames(runs: dict[str, dict[str, Any]], k: int) -> list[tuple[str, Any]]:
     """``k`` frames evenly spaced over the concatenated trajectories of the completed runs (the starting
     structure of each run left out: it is the built interface, not the production distribution)."""
-    from ase.io import read
+    from seilearn.analysis.trajectory import frames as read_frames
 
     pool = []
     for name, run in sorted(runs.items()):
         if run.get("status") != "completed" or not run.get("trajectory") or not Path(run["trajectory"]).is_file():
             continue
-        pool += [(name, f) for f in read(run["trajectory"], index=":", format="extxyz") if f.info.get("step", 0) > 0]
+        # extxyz (engine local) or a LAMMPS dump (engine lammps: timestep, and the run's targets, from the record)
+        for _, f in read_frames(run["trajectory"], run.get("trajectory_format", "extxyz"), dt_ps=run.get("dt_ps")):
+            f.info.setdefault("step", int(f.info.get("timestep", 0)))
+            for key in ("temperature_K", "pressure_bar"):
+                f.info.setdefault(key, run.get(key))
+            if f.info["step"] > 0:
+                pool.append((name, f))
     if not pool or k <= 0:
         return []
     idx = sorted({int(round(x)) for x in np.linspace(0, len(pool) - 1, min(k, len(pool)))})
