@@ -128,19 +128,29 @@ class ModelArrays:
         return (self.radial, self.species, self.moments, self.basic, self.times, self.mapping, self.dims, self.dist)
 
 
-def efs(arrays: ModelArrays, positions: np.ndarray, types: np.ndarray, nl: NeighbourList,
-        workspace: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _checked_types(arrays: ModelArrays, types: np.ndarray, n: int) -> np.ndarray:
+    """Types as int32, each a species of the model (the kernel indexes coefficient tables with them)."""
+    t = np.ascontiguousarray(types, dtype=np.int32)
+    if t.shape != (n,):
+        raise ValueError(f"{t.shape[0] if t.ndim else 0} types for {n} atoms")
+    if n and (int(t.min()) < 0 or int(t.max()) >= arrays.dims[0]):
+        from seilearn.errors import InputError
+
+        raise InputError(f"MTP type {int(t.max()) if t.max() >= arrays.dims[0] else int(t.min())} outside the "
+                         f"potential's {arrays.dims[0]} species; check the configuration's types or --species")
+    return t
+
+
+def efs(arrays: ModelArrays, positions: np.ndarray, types: np.ndarray,
+        nl: NeighbourList) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(site energies, forces, virial sum_pairs dV_i/dr_ij (x) r_ij as a 3x3 matrix [a, b] = sum g_a r_b)."""
     pos = np.ascontiguousarray(positions, dtype=np.float64)
     n = len(pos)
-    ws = workspace if workspace is not None else {}
-    grad = ws.get("grad")
-    if grad is None or grad.shape[0] != len(nl.j):
-        grad = ws["grad"] = np.empty((len(nl.j), 3))
+    grad = np.empty((len(nl.j), 3))  # per call, not cached: calls from several Python threads stay independent
     energies = np.empty(n)
     forces = np.empty((n, 3))
     virial = np.empty((n, 9))
-    _kernel.efs(*arrays.args, pos, np.ascontiguousarray(types, dtype=np.int32), nl.first, nl.j, nl.offsets,
+    _kernel.efs(*arrays.args, pos, _checked_types(arrays, types, n), nl.first, nl.j, nl.offsets,
                 nl.rfirst, nl.rpairs, energies, forces, virial, grad, nl.width, threads())
     return energies, forces, virial.sum(axis=0).reshape(3, 3)
 
@@ -151,6 +161,6 @@ def site_rows(arrays: ModelArrays, positions: np.ndarray, types: np.ndarray, nl:
     pos = np.ascontiguousarray(positions, dtype=np.float64)
     idx = np.arange(len(pos), dtype=np.int32) if centres is None else np.ascontiguousarray(centres, dtype=np.int32)
     rows = np.empty((len(idx), arrays.n_params))
-    _kernel.site_rows(*arrays.args, pos, np.ascontiguousarray(types, dtype=np.int32), nl.first, nl.j, nl.offsets,
+    _kernel.site_rows(*arrays.args, pos, _checked_types(arrays, types, len(pos)), nl.first, nl.j, nl.offsets,
                       idx, rows, nl.width, threads())
     return rows

@@ -53,7 +53,6 @@ class Potential:
         self._nl: kernel.NeighbourList | None = None
         self._nl_key: tuple | None = None
         self._nl_positions: np.ndarray | None = None
-        self._workspace: dict = {}
 
     @property
     def cutoff(self) -> float:
@@ -82,7 +81,7 @@ class Potential:
         self.check(atoms)
         nl = self._neighbours(atoms)
         energies, forces, virial = kernel.efs(kernel.ModelArrays(self.model), atoms.positions, self._types(atoms),
-                                              nl, self._workspace)
+                                              nl)
         if atoms.cell.rank == 3:
             sym = 0.5 * (virial + virial.T) / atoms.get_volume()
             stress = sym.flat[[0, 4, 8, 5, 2, 1]]

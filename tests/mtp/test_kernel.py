@@ -68,3 +68,14 @@ def test_bad_thread_setting_is_rejected(monkeypatch):
     monkeypatch.setenv("SEILEARN_THREADS", "zero")
     with pytest.raises(InputError, match="SEILEARN_THREADS"):
         kernel.threads()
+
+
+def test_type_outside_the_potential_is_rejected():
+    from seilearn.selection.features import site_energy_rows
+
+    pot = random_potential(seed=2)
+    atoms = frame_of_size(20, seed=1)
+    atoms.set_chemical_symbols(["X"] * len(atoms))
+    atoms.arrays["mtp_type"] = np.full(len(atoms), 7)  # a .cfg type the 4-species potential does not have
+    with pytest.raises(InputError, match="MTP type 7"):
+        site_energy_rows(pot, atoms)
