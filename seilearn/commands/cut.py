@@ -18,9 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "TRAIN.cfg, else the frames' own nbh_grades), take up to K centres graded above the threshold "
                     "(highest first, at least D apart) and write one configuration per centre to OUT.cfg, with "
                     "its provenance in Feature cut (JSON: parent hash, frame, centre, radius, mode, box, parent "
-                    "index of every atom, core atoms, electrons). box: a periodic box whose atoms within the "
-                    "radius of the centre are exactly the parent's; cluster: the open sphere in vacuum "
-                    "(MLIP-3's cut_extrapolative_nbh).")
+                    "index of every atom, core atoms, electrons). box: a periodic box (the fcc cell, a rhombic "
+                    "dodecahedron) whose atoms within the radius of the centre are exactly the parent's; "
+                    "cluster: the open sphere in vacuum (MLIP-3's cut_extrapolative_nbh).")
     p.add_argument("pot", help="potential: .mtp, or .almtp (with or without an active set)")
     p.add_argument("files", nargs="+", metavar="CFG", help="[TRAIN.cfg] FRAMES.cfg OUT.cfg")
     p.add_argument("--radius", type=float,
@@ -29,9 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-atoms", type=int, default=200,
                    help="at most this many atoms per cut (default 200, the VASP labeller's)")
     p.add_argument("--mode", choices=("box", "cluster"), default="box", help="periodic box (default) or open cluster")
-    p.add_argument("--shape", choices=("dodecahedron", "cube"), default="dodecahedron",
-                   help="box shape: the rhombic dodecahedron (fcc cell) holds the exact sphere with 29%% fewer "
-                        "atoms than the cube (default dodecahedron)")
     p.add_argument("--per-frame", type=int, default=1, help="centres per frame, K (default 1, as MLIP-3)")
     p.add_argument("--min-spacing", type=float, help="minimum distance between centres of a frame, D "
                                                       "(default twice the cutoff)")
@@ -54,7 +51,7 @@ def _cut(args: argparse.Namespace) -> int:
         raise InputError("seilearn cut needs POT [TRAIN.cfg] FRAMES.cfg OUT.cfg")
     train_path = args.files[0] if len(args.files) == 3 else None
     frames_path, out_path = args.files[-2:]
-    settings = CutSettings(radius=args.radius, max_atoms=args.max_atoms, mode=args.mode, shape=args.shape,
+    settings = CutSettings(radius=args.radius, max_atoms=args.max_atoms, mode=args.mode,
                            vacuum=args.vacuum)
     pot, aset = load_potential(args.pot, args.species)
     settings.check(pot.cutoff)  # bad settings fail before any file is read
@@ -71,7 +68,8 @@ def _cut(args: argparse.Namespace) -> int:
                       settings=settings, per_frame=args.per_frame, threshold=args.threshold,
                       min_spacing=args.min_spacing, where=frames_path)
     write_cfg(out_path, [to_features(c) for c in cuts], pot.species, write_nbh_grades=False)
-    print(f"{'frame':>5} {'centre':>7} {'grade':>10} {'radius':>6} {'atoms':>5} {'core':>4} {'electrons':>9}  composition")
+    print(f"{'frame':>5} {'centre':>7} {'grade':>10} {'radius':>6} {'atoms':>5} {'core':>4} {'electrons':>9}  "
+          "composition")
     for c in cuts:
         i = c.info["cut"]
         odd = " odd (spin-polarised)" if c.info["odd_electrons"] else ""

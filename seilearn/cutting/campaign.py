@@ -55,7 +55,8 @@ def cut_large_frames(frames: Sequence[Atoms], *, mtp_text: str, almtp: bytes, sp
         for c in cuts:
             c.info["source"] = {**source, "cut": cut_record(c)}
         log.info("frame of %d atoms (run %s, step %s) -> %d cuts of %s atoms", len(frame),
-                 source.get("exploration_run_id"), source.get("md_step"), len(cuts), "/".join(str(len(c)) for c in cuts))
+                 source.get("exploration_run_id"), source.get("md_step"), len(cuts),
+                 "/".join(str(len(c)) for c in cuts))
         out.extend(cuts)
     return out
 

@@ -1,12 +1,12 @@
 """Cut DFT-sized configurations around extrapolative atoms of a large frame.
 
-``box`` (default): a periodic box around the centre atom. Every parent atom within ``radius`` of the centre
-(the exact region; radius >= the MTP cutoff, by default twice it: the centre's neighbours and theirs) is
-kept exactly where it is relative to the centre, and no periodic image comes closer to the centre than
-``radius``, so the centre's neighbourhood (and its grade) is that of the parent frame. The rest of the box is
-filled with the parent's atoms; where the periodic faces bring atoms closer than their minimum contact, outer
-atoms are deleted (a whole P-S unit at a time), never an atom of the exact region. If that would need deleting
-an exact-region atom, the box grows by 0.25 A and the cut is redone.
+``box`` (default): a periodic box around the centre atom (a rhombic dodecahedron: the fcc cell). Every parent
+atom within ``radius`` of the centre (the exact region; radius >= the MTP cutoff, by default twice it: the
+centre's neighbours and theirs) is kept exactly where it is relative to the centre, and no periodic image comes
+closer to the centre than ``radius``, so the centre's neighbourhood (and its grade) is that of the parent frame.
+The rest of the box is filled with the parent's atoms; where the periodic faces bring atoms closer than their
+minimum contact, outer atoms are deleted (a whole P-S unit at a time), never an atom of the exact region. If that
+would need deleting an exact-region atom, the box grows by 0.25 A and the cut is redone.
 
 ``cluster``: the open sphere of radius ``radius`` (units kept whole) in vacuum, non-periodic, as MLIP-3's
 ``mlp cut_extrapolative_nbh`` writes it.
@@ -24,15 +24,13 @@ import numpy as np
 from ase import Atoms
 
 from seilearn.cutting.chemistry import BOND_CUTOFF, PAW_NAMES, composition, electron_count, min_contact, units
-from seilearn.cutting.geometry import SHAPES, box_lattice, corner_radius, displacements, image_distances, in_cell
+from seilearn.cutting.geometry import box_lattice, corner_radius, displacements, image_distances, in_cell
 from seilearn.errors import InputError
 
 MODES = ("box", "cluster")
 GROW_STEP = 0.25  # A: box growth when the exact region cannot be kept, and the radius search step
 MAX_GROWTH = 6.0  # A: units reach 4.1 A beyond the exact sphere; past R + 4.1 + contact/2 they cannot clash
 VACUUM = 9.0  # A around a cluster (MLIP-3's paper)
-# box volume / sphere volume at equal (in)radius: how many atoms a box holds per atom of its sphere
-_FILL = {"dodecahedron": 8.0 / np.sqrt(2.0) / (4.0 * np.pi / 3.0), "cube": 8.0 / (4.0 * np.pi / 3.0)}
 
 
 @dataclass(frozen=True)
@@ -42,15 +40,12 @@ class CutSettings:
     radius: float | None = None
     max_atoms: int | None = None
     mode: str = "box"
-    shape: str = "dodecahedron"
     vacuum: float = VACUUM
 
     def check(self, cutoff: float) -> None:
         """InputError naming the bad setting and the fix."""
         if self.mode not in MODES:
             raise InputError(f"cut mode {self.mode!r} must be one of {', '.join(MODES)}")
-        if self.shape not in SHAPES:
-            raise InputError(f"box shape {self.shape!r} must be one of {', '.join(SHAPES)}")
         if self.radius is not None and not self.radius >= cutoff:
             raise InputError(f"radius {self.radius} A is below the MTP cutoff {cutoff} A: the centre's neighbourhood "
                              f"would not be reproduced; use a radius of at least {cutoff} A")
@@ -86,8 +81,7 @@ def _contact_table(symbols: np.ndarray, floor: float) -> tuple[dict[str, int], n
     return {s: k for k, s in enumerate(species)}, table
 
 
-def _box_selection(region: _Region, radius: float, shape: str,
-                   min_dist: float) -> tuple[np.ndarray, np.ndarray, float, int]:
+def _box_selection(region: _Region, radius: float, min_dist: float) -> tuple[np.ndarray, np.ndarray, float, int]:
     """(selected atoms of the region, box lattice, inradius, outer atoms deleted) of a box cut."""
     from seilearn.mtp.potential import neighbour_pairs
 
@@ -96,7 +90,7 @@ def _box_selection(region: _Region, radius: float, shape: str,
     types = np.array([code[s] for s in region.symbols])
     inradius = radius
     while True:
-        lattice = box_lattice(shape, inradius)
+        lattice = box_lattice(inradius)
         inside = in_cell(region.vec, lattice)
         keep_units = set(region.unit[region.anchor & inside].tolist()) | set(region.unit[protected].tolist())
         sel = np.isin(region.unit, list(keep_units))
@@ -151,7 +145,7 @@ def cut_neighbourhood(parent: Atoms, centre: int, cutoff: float, radius: float, 
         lattice = np.eye(3) * side
         positions, pbc, inradius, deleted = vec + 0.5 * side, False, None, 0
     else:
-        sel, lattice, inradius, deleted = _box_selection(region, radius, settings.shape, min_dist)
+        sel, lattice, inradius, deleted = _box_selection(region, radius, min_dist)
         positions, pbc = region.vec[sel] + 0.5 * lattice.sum(axis=0), True
     symbols = region.symbols[sel].tolist()
     cut = Atoms(symbols=symbols, positions=positions, cell=lattice, pbc=pbc)
@@ -159,7 +153,7 @@ def cut_neighbourhood(parent: Atoms, centre: int, cutoff: float, radius: float, 
     cut.arrays["core"] = region.dist[sel] <= cutoff + 1e-9
     electrons = electron_count(symbols)
     cut.info["cut"] = {
-        "mode": settings.mode, "shape": settings.shape if settings.mode == "box" else None,
+        "mode": settings.mode, "shape": "rhombic dodecahedron (fcc cell)" if settings.mode == "box" else "sphere",
         "centre": int(centre), "centre_in_cut": 0, "radius": float(radius), "cutoff": float(cutoff),
         "box_inradius": inradius, "box": lattice.tolist(), "n_atoms": len(cut), "n_core": int(cut.arrays["core"].sum()),
         "composition": composition(symbols), "electrons": electrons,
@@ -173,7 +167,7 @@ def cut_neighbourhood(parent: Atoms, centre: int, cutoff: float, radius: float, 
 def _reach(settings: CutSettings, radius: float) -> float:
     if settings.mode == "cluster":
         return radius + 2.0 * BOND_CUTOFF
-    return corner_radius(settings.shape, radius + MAX_GROWTH) + 2.0 * BOND_CUTOFF
+    return corner_radius(radius + MAX_GROWTH) + 2.0 * BOND_CUTOFF
 
 
 def fitted_cut(parent: Atoms, centre: int, cutoff: float, settings: CutSettings, min_dist: float = 0.0,
@@ -196,34 +190,17 @@ def fitted_cut(parent: Atoms, centre: int, cutoff: float, settings: CutSettings,
     radii[-1] = max(radii[-1], cutoff)
     if radii[-1] > cutoff + 1e-9:
         radii = np.append(radii, cutoff)
-    # start near the radius whose sphere, scaled by the box/sphere volume ratio, holds max_atoms
-    fill = 1.0 if settings.mode == "cluster" else _FILL[settings.shape]
-    est = region.dist[min(len(region.dist) - 1, max(0, int(limit / fill) - 1))]
-    k = int(np.argmin(np.abs(radii - est)))
-    cache: dict[int, Atoms] = {}
-
-    def at(m: int) -> Atoms:
-        if m not in cache:
-            cache[m] = cut_neighbourhood(parent, centre, cutoff, float(radii[m]), settings, min_dist, region)
-        return cache[m]
-
-    for _ in range(2):  # the atom count grows about as the radius cubed: jump there, then step
-        target = radii[k] * (limit / len(at(k))) ** (1.0 / 3.0)
-        jump = int(np.clip(np.searchsorted(-radii, -target), 0, len(radii) - 1))  # largest radius <= target
-        if jump == k:
-            break
-        k = jump
-    if len(at(k)) <= limit:
-        while k > 0 and len(at(k - 1)) <= limit:
-            k -= 1
-        return at(k)
-    while k + 1 < len(radii):
-        k += 1
-        if len(at(k)) <= limit:
-            return at(k)
+    # counts are not monotonic in the radius (a box grows past clashes), so scan down from the top; every atom of
+    # the exact region's units is in the cut, a free lower bound that skips radii without building their box
+    for r in radii:
+        if int(region.protected(float(r)).sum()) <= limit:
+            cut = cut_neighbourhood(parent, centre, cutoff, float(r), settings, min_dist, region)
+            if len(cut) <= limit:
+                return cut
+    smallest = len(cut_neighbourhood(parent, centre, cutoff, float(radii[-1]), settings, min_dist, region))
     raise InputError(f"{where}: max_atoms {limit} is smaller than one neighbourhood: the smallest {settings.mode} "
-                     f"cut (radius = cutoff {cutoff} A) around atom {centre} has {len(at(len(radii) - 1))} atoms; "
-                     f"raise max_atoms to at least {len(at(len(radii) - 1))}")
+                     f"cut (radius = cutoff {cutoff} A) around atom {centre} has {smallest} atoms; "
+                     f"raise max_atoms to at least {smallest}")
 
 
 def choose_centres(atoms: Atoms, grades: np.ndarray, per_frame: int, threshold: float, min_spacing: float) -> list[int]:

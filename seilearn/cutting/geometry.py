@@ -1,9 +1,9 @@
 """Geometry of a cut: displacements from a centre atom over periodic images, and the periodic boxes.
 
-A box is a lattice T (rows are cell vectors) whose Wigner-Seitz cell has inradius r: every point of the
-sphere of radius r around the centre lies inside the cell, and every periodic image of a point of the cell
-is at least r from the centre. ``dodecahedron`` (the fcc lattice, a rhombic-dodecahedral cell) holds the
-sphere in 1/sqrt(2) of the volume of the ``cube`` (about 29 % fewer atoms for the same exact radius).
+A box is the fcc lattice T (rows are cell vectors) whose Wigner-Seitz cell, a rhombic dodecahedron, has
+inradius r: every point of the sphere of radius r around the centre lies inside the cell, and every periodic
+image of a point of the cell is at least r from the centre. It holds the sphere in 1/sqrt(2) of the volume of
+the cube of side 2r (29 % fewer atoms for the same exact radius; a cube also needs far more growth past clashes).
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import itertools
 import numpy as np
 from ase import Atoms
 
-SHAPES = ("dodecahedron", "cube")
-# circumradius / inradius of the Wigner-Seitz cell: how far its corners reach
-_CORNER = {"dodecahedron": np.sqrt(2.0), "cube": np.sqrt(3.0)}
+_CORNER = np.sqrt(2.0)  # circumradius / inradius of the rhombic dodecahedron: how far its corners reach
 
 
 def displacements(atoms: Atoms, centre: int, reach: float) -> tuple[np.ndarray, np.ndarray]:
@@ -53,18 +51,14 @@ def displacements(atoms: Atoms, centre: int, reach: float) -> tuple[np.ndarray, 
     return np.concatenate(index), np.concatenate(vectors)
 
 
-def box_lattice(shape: str, inradius: float) -> np.ndarray:
-    """Cell vectors (rows) of a box whose Wigner-Seitz cell has the given inradius."""
-    if shape == "cube":
-        return 2.0 * inradius * np.eye(3)
-    if shape == "dodecahedron":
-        return np.sqrt(2.0) * inradius * np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
-    raise ValueError(f"box shape {shape!r} is not one of {SHAPES}")
+def box_lattice(inradius: float) -> np.ndarray:
+    """Cell vectors (rows) of the fcc box whose Wigner-Seitz cell has the given inradius."""
+    return np.sqrt(2.0) * inradius * np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
 
 
-def corner_radius(shape: str, inradius: float) -> float:
+def corner_radius(inradius: float) -> float:
     """Distance from the centre to the farthest corner of the box's Wigner-Seitz cell."""
-    return float(_CORNER[shape] * inradius)
+    return float(_CORNER * inradius)
 
 
 def _lattice_points(lattice: np.ndarray) -> np.ndarray:
@@ -75,7 +69,7 @@ def _lattice_points(lattice: np.ndarray) -> np.ndarray:
 def in_cell(vectors: np.ndarray, lattice: np.ndarray) -> np.ndarray:
     """Which displacements lie in the Wigner-Seitz cell of ``lattice`` (closer to 0 than to any lattice point).
 
-    The 26 points n . T with n in {-1, 0, 1}^3 bound the cell of both box shapes (their bases are reduced).
+    The 26 points n . T with n in {-1, 0, 1}^3 include the 12 nearest lattice points that bound the cell.
     """
     t = _lattice_points(lattice)
     return np.all(vectors @ t.T <= 0.5 * np.einsum("ij,ij->i", t, t)[None, :], axis=1)
