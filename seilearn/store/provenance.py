@@ -76,7 +76,7 @@ def format_configuration_lineage(lin: dict[str, Any]) -> str:
     cut = src.get("cut")
     if cut:  # a neighbourhood cut from a larger frame (seilearn.cutting)
         lines.append(f"  cut: {cut.get('mode')} of radius {cut.get('radius')} A around atom {cut.get('centre')} "
-                     f"(grade {cut.get('grade')}) of parent frame {str(cut.get('parent_hash'))[:16]}… (run "
+                     f"(grade {cut.get('grade', float('nan')):.4g}) of parent frame {str(cut.get('parent_hash'))[:16]}… (run "
                      f"{cut.get('exploration_run_id')}, step {cut.get('md_step')}); {cut.get('n_atoms')} atoms, "
                      f"{cut.get('n_core')} core, {cut.get('electrons')} electrons"
                      + (" (odd: spin-polarised)" if cut.get("odd_electrons") else ""))
