@@ -192,59 +192,88 @@ class _Residuals:
             self.rows.append((row, row + 1, row + 1 + 3 * len(a), has_s))
             row += 1 + 3 * len(a) + (6 if has_s else 0)
         self.n_res = row
-        self._jac: np.ndarray | None = None
+        self._block: np.ndarray | None = None
         self._jv = np.zeros((9, self.arrays.n_par))
 
-    def evaluate(self, theta: np.ndarray, jacobian: bool = True) -> tuple[np.ndarray, np.ndarray | None, dict]:
-        """(residuals, Jacobian or None, statistics); the Jacobian array is reused between calls."""
-        coeffs = self.arrays.split(theta)
-        r = np.empty(self.n_res)
-        jac = None
-        if jacobian:
-            if self._jac is None:
-                self._jac = np.zeros((self.n_res, self.arrays.n_par))
-            else:
-                self._jac.fill(0.0)
-            jac = self._jac
-        sq = {"e": 0.0, "ne": 0, "f": 0.0, "nf": 0, "s": 0.0, "ns": 0}
-        for k, ker in enumerate(self.kernels):
-            r0, r1, r2, has_s = self.rows[k]
-            jv = None
-            if jacobian:
-                jv = self._jv
-                jv.fill(0.0)
-                energy, forces, virial = ker.evaluate(coeffs, jac[r0], jac[r1:r2], jv)
-            else:
-                energy, forces, virial = ker.evaluate(coeffs)
-            de = energy - self.e_ref[k]
-            r[r0] = self.e_scale[k] * de
-            if self.e_used[k]:
-                sq["e"] += (de / self.n_atoms[k]) ** 2
-                sq["ne"] += 1
-            df = (forces - self.f_ref[k]).ravel()
-            r[r1:r2] = self.f_scale[k] * df
-            used = self.f_used[k]
-            sq["f"] += float(np.sum(np.square(df[used])))
-            sq["nf"] += int(used.sum())
-            if jacobian:
-                jac[r0] *= self.e_scale[k]
-                jac[r1:r2] *= self.f_scale[k][:, None]
-            if has_s:
-                half = 0.5 / self.vol[k]
-                stress = ((virial + virial.T) * half).ravel()[_VOIGT]
-                ds = stress - self.s_ref[k]
-                r[r2:r2 + 6] = self.s_scale[k] * ds
-                if self.s_scale[k] > 0:
-                    sq["s"] += float(ds @ ds)
-                    sq["ns"] += 6
-                if jacobian:
-                    jv3 = jv.reshape(3, 3, -1)
-                    jac[r2:r2 + 6] = ((jv3 + jv3.transpose(1, 0, 2)).reshape(9, -1)[_VOIGT]) * (half * self.s_scale[k])
+    def _config(self, k: int, coeffs, r: np.ndarray, sq: dict, block: np.ndarray | None) -> None:
+        """Residuals of configuration k into ``r`` (its own rows) and, when ``block`` is given (zeroed, its
+        rows only), the weighted Jacobian rows; accumulates the statistics in ``sq``."""
+        r0, r1, r2, has_s = self.rows[k]
+        n3 = r2 - r1
+        if block is not None:
+            jv = self._jv
+            jv.fill(0.0)
+            energy, forces, virial = self.kernels[k].evaluate(coeffs, block[0], block[1:1 + n3], jv)
+        else:
+            energy, forces, virial = self.kernels[k].evaluate(coeffs)
+        de = energy - self.e_ref[k]
+        r[r0] = self.e_scale[k] * de
+        if self.e_used[k]:
+            sq["e"] += (de / self.n_atoms[k]) ** 2
+            sq["ne"] += 1
+        df = (forces - self.f_ref[k]).ravel()
+        r[r1:r2] = self.f_scale[k] * df
+        used = self.f_used[k]
+        sq["f"] += float(np.sum(np.square(df[used])))
+        sq["nf"] += int(used.sum())
+        if block is not None:
+            block[0] *= self.e_scale[k]
+            block[1:1 + n3] *= self.f_scale[k][:, None]
+        if has_s:
+            half = 0.5 / self.vol[k]
+            stress = ((virial + virial.T) * half).ravel()[_VOIGT]
+            ds = stress - self.s_ref[k]
+            r[r2:r2 + 6] = self.s_scale[k] * ds
+            if self.s_scale[k] > 0:
+                sq["s"] += float(ds @ ds)
+                sq["ns"] += 6
+            if block is not None:
+                jv3 = self._jv.reshape(3, 3, -1)
+                block[1 + n3:7 + n3] = (jv3 + jv3.transpose(1, 0, 2)).reshape(9, -1)[_VOIGT] * (half * self.s_scale[k])
+
+    @staticmethod
+    def _stats(sq: dict) -> dict:
         stats = {"rmse_energy_mev_atom": 1e3 * np.sqrt(sq["e"] / max(sq["ne"], 1)),
                  "rmse_forces_mev_a": 1e3 * np.sqrt(sq["f"] / max(sq["nf"], 1))}
         if sq["ns"]:
             stats["rmse_stress_gpa"] = EV_A3_TO_GPA * np.sqrt(sq["s"] / sq["ns"])
-        return r, jac, stats
+        return stats
+
+    def evaluate(self, theta: np.ndarray, jacobian: bool = True) -> tuple[np.ndarray, np.ndarray | None, dict]:
+        """(residuals, full Jacobian or None, statistics). The full Jacobian is n_res x n_par; the optimiser
+        uses ``normal_equations``, which never holds more than one configuration's rows."""
+        coeffs = self.arrays.split(theta)
+        r = np.empty(self.n_res)
+        jac = np.zeros((self.n_res, self.arrays.n_par)) if jacobian else None
+        sq = {"e": 0.0, "ne": 0, "f": 0.0, "nf": 0, "s": 0.0, "ns": 0}
+        for k in range(len(self.kernels)):
+            r0 = self.rows[k][0]
+            r_end = self.rows[k + 1][0] if k + 1 < len(self.rows) else self.n_res
+            self._config(k, coeffs, r, sq, jac[r0:r_end] if jacobian else None)
+        return r, jac, self._stats(sq)
+
+    def normal_equations(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+        """(residuals r, J^T J, J^T r, statistics), accumulated one configuration's Jacobian rows at a time, so
+        memory stays O(n_par^2) however large the training set."""
+        coeffs = self.arrays.split(theta)
+        p = self.arrays.n_par
+        r = np.empty(self.n_res)
+        h = np.zeros((p, p))
+        g = np.zeros(p)
+        sq = {"e": 0.0, "ne": 0, "f": 0.0, "nf": 0, "s": 0.0, "ns": 0}
+        if self._block is None:
+            self._block = np.zeros((max(b - a for a, b in self._spans()), p))
+        for k, (a, b) in enumerate(self._spans()):
+            block = self._block[:b - a]
+            block.fill(0.0)
+            self._config(k, coeffs, r, sq, block)
+            h += block.T @ block
+            g += block.T @ r[a:b]
+        return r, h, g, self._stats(sq)
+
+    def _spans(self) -> list[tuple[int, int]]:
+        starts = [row[0] for row in self.rows]
+        return list(zip(starts, starts[1:] + [self.n_res]))
 
 
 def _loss(r: np.ndarray, n_cfg: int) -> float:
@@ -290,13 +319,13 @@ def _blind_map(model: MTPModel) -> np.ndarray:
     return p
 
 
-def _lls_step(r: np.ndarray, jac: np.ndarray, n_lin: int, ridge: float = 1e-10) -> np.ndarray:
-    """Exact re-solve of the linear coefficients (they enter the residuals linearly)."""
-    a = jac[:, :n_lin]
-    h = a.T @ a
-    h[np.diag_indices_from(h)] += ridge * (np.trace(h) / n_lin + 1.0)
-    step = np.zeros(jac.shape[1])
-    step[:n_lin] = -np.linalg.solve(h, a.T @ r)
+def _lls_step(h: np.ndarray, g: np.ndarray, n_lin: int, ridge: float = 1e-10) -> np.ndarray:
+    """Exact re-solve of the linear coefficients (they enter the residuals linearly), from the normal
+    equations h = J^T J, g = J^T r."""
+    a = h[:n_lin, :n_lin].copy()
+    a[np.diag_indices_from(a)] += ridge * (np.trace(a) / n_lin + 1.0)
+    step = np.zeros(h.shape[0])
+    step[:n_lin] = -np.linalg.solve(a, g[:n_lin])
     return step
 
 
@@ -304,18 +333,19 @@ def _lm(res: _Residuals, theta: np.ndarray, p_map: np.ndarray | None, iters: int
         callback, resolve_at: Sequence[int], stage: str, tol: float, patience: int, val=None) -> np.ndarray:
     """Levenberg-Marquardt on theta_full = p_map @ x (p_map None: all parameters).
 
-    Trial steps are judged on residuals alone; the Jacobian is computed only at accepted points."""
+    Trial steps are judged on residuals alone; the normal equations are computed only at accepted points."""
     n_cfg = len(res.atoms)
     n_lin = res.model.alpha_scalar_moments + res.model.species_count
-    r, jac, stats = res.evaluate(theta)
+    r, h_full, g_full, stats = res.normal_equations(theta)
     loss = _loss(r, n_cfg)
     lam = 1e-3
     best_loss, stall = loss, 0
     best_val, best_val_theta, val_stall = np.inf, theta.copy(), 0
     for it in range(iters):
-        jr = jac if p_map is None else jac @ p_map
-        g = jr.T @ r
-        h = jr.T @ jr
+        if p_map is None:
+            h, g = h_full, g_full
+        else:
+            h, g = p_map.T @ h_full @ p_map, p_map.T @ g_full
         d = np.diag(h).copy() + 1e-12 * (np.trace(h) / h.shape[0] + 1e-30)
         trials = []
         if (it0 + it) in resolve_at:
@@ -326,7 +356,7 @@ def _lm(res: _Residuals, theta: np.ndarray, p_map: np.ndarray | None, iters: int
             for _attempt in range(8 if kind == "lm" else 1):
                 try:
                     if kind == "lls":
-                        step = _lls_step(r, jac, n_lin)
+                        step = _lls_step(h_full, g_full, n_lin)
                     else:
                         x_step = -np.linalg.solve(h + lam * np.diag(d), g)
                         step = x_step if p_map is None else p_map @ x_step
@@ -346,7 +376,7 @@ def _lm(res: _Residuals, theta: np.ndarray, p_map: np.ndarray | None, iters: int
             if accepted:
                 break
         if accepted:
-            r, jac, _ = res.evaluate(theta)
+            r, h_full, g_full, _ = res.normal_equations(theta)
         rec = {"iteration": it0 + it, "stage": stage, "loss": loss, "step": accepted or "rejected",
                "lambda": lam, **{k: float(v) for k, v in stats.items()}}
         if val is not None:
@@ -483,8 +513,8 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
 def _resolve_linear(res: _Residuals, theta: np.ndarray) -> np.ndarray:
     """theta with the linear coefficients re-solved exactly, when that lowers the loss."""
     n_lin = res.model.alpha_scalar_moments + res.model.species_count
-    r, jac, _ = res.evaluate(theta)
-    step = _lls_step(r, jac, n_lin)
+    r, h, g, _ = res.normal_equations(theta)
+    step = _lls_step(h, g, n_lin)
     r2, _, _ = res.evaluate(theta + step, jacobian=False)
     return theta + step if _loss(r2, 1) < _loss(r, 1) else theta
 
@@ -493,8 +523,8 @@ def _pretrain(res: _Residuals, theta: np.ndarray, n_pre: int, hist: TrainingLog,
               patience: int) -> np.ndarray:
     """Fit the linear part to a random radial start, then Levenberg-Marquardt with species-blind radial functions."""
     n_lin = res.model.alpha_scalar_moments + res.model.species_count
-    r, jac, _ = res.evaluate(theta)
-    theta = theta + _lls_step(r, jac, n_lin)
+    _, h, g, _ = res.normal_equations(theta)
+    theta = theta + _lls_step(h, g, n_lin)
     if n_pre > 0:
         t = time.time()
         start = len(hist.iterations)

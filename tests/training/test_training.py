@@ -36,6 +36,11 @@ def test_jacobian_matches_finite_differences(emt_data):
         tm[j] -= 1e-6
         num[:, j] = (res.evaluate(tp, False)[0] - res.evaluate(tm, False)[0]) / 2e-6
     assert np.abs(jac - num).max() < 1e-6 * max(1.0, np.abs(jac).max())
+    # the optimiser's normal equations, accumulated per configuration, are those of the full Jacobian
+    r2, h, g, _ = res.normal_equations(theta)
+    np.testing.assert_array_equal(r2, r)
+    np.testing.assert_allclose(h, jac.T @ jac, rtol=1e-12, atol=1e-12 * np.abs(h).max())
+    np.testing.assert_allclose(g, jac.T @ r, rtol=1e-12, atol=1e-12 * np.abs(g).max())
     # the residual statistics agree with the potential evaluated the ordinary way
     model.parameters = theta
     ref = T.errors(Potential(model, SPECIES), data)
