@@ -136,7 +136,7 @@ def test_submit_builds_atomate2_fireworks_on_the_dft_category(env, tmp_path):
 
 
 @pytest.mark.slow
-def test_atomate2_labelling_round_kill9_and_reruns(env, tmp_path):
+def test_atomate2_labelling_round_kill9_and_reruns(env, tmp_path, capsys):
     """~1-2 min: three rocket processes (the killed one, its relaunch, the rerun round)."""
     settings = env
     spec = CampaignSpec.from_dict(spec_dict(tmp_path, "a2tiny"))
@@ -175,6 +175,11 @@ def test_atomate2_labelling_round_kill9_and_reruns(env, tmp_path):
         assert doc["output"]["output"]["energy"] == pytest.approx(label["energy"], abs=0.01)
         text = format_configuration_lineage(configuration_lineage(store, config_id))
         assert f"task document {task['uuid']}" in text
+        from seilearn.cli import main
+
+        capsys.readouterr()
+        assert main(["provenance", config_id]) == 0
+        assert f"task document {task['uuid']} in atomate2_outputs: successful" in capsys.readouterr().out
     spins = sorted(lab["task_document"]["incar"]["ISPIN"] for (lab,) in found["labels"].values())
     assert spins == [1, 2]
     # rerun every firework of the round (FireWorks reruns the descendants too): nothing is added, VASP not rerun
