@@ -434,3 +434,33 @@ def test_step0_on_model_I_matches_the_ase_engine(tmp_path):
     df = np.abs(Prism(atoms.cell.array).vector_to_ase(f_lmp) - f_ase).max()
     print(f"step 0, interface-I ({len(atoms)} atoms): |dE| {abs(e_lmp - e_ase):.1e} eV of {e_ase:.1f}, max |dF| {df:.1e}")
     assert n == 7956 and abs(e_lmp - e_ase) < 1e-8 and df < 1e-8
+
+
+def test_the_lammps_child_dies_with_its_rocket(tmp_path):
+    """A killed rocket takes its LAMMPS run with it, so a rerun of the firework never races an orphan."""
+    import subprocess
+    import sys
+
+    code = (f"from pathlib import Path; from seilearn.md.lammps.engine import run_deck; "
+            f"run_deck(Path({str(tmp_path)!r}), ['sleep', '60'])")
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[2])
+    pid_file = tmp_path / lmp_engine.PID
+    deadline = time.time() + 60
+    while not pid_file.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 10
+    state = "gone"
+    while time.time() < deadline:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            state = "gone"
+        if state in ("gone", "Z"):
+            break
+        time.sleep(0.05)
+    if state not in ("gone", "Z"):
+        os.kill(child, signal.SIGKILL)  # leave nothing running behind a failed test
+    assert state in ("gone", "Z"), f"the LAMMPS child {child} outlived its rocket (state {state})"

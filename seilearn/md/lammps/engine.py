@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,13 +52,23 @@ def _number(value: Any, key: str) -> float:
                          "target; schedules run with engine local)") from None
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the rocket dies, so a rerun never races an orphaned run in the same directory."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def run_deck(workdir: Path, argv: list[str], *, timeout_s: float | None = None) -> RunOutcome:
     """Run ``argv`` in ``workdir`` (stdout/stderr to files, the child's pid in ``lammps.pid``) and read the
     outcome from its exit status, ``log.lammps`` and stderr."""
     t0 = time.time()
     with open(workdir / STDOUT, "wb") as out, open(workdir / STDERR, "wb") as err:
         try:
-            proc = subprocess.Popen(argv, cwd=workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(argv, cwd=workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                    preexec_fn=_die_with_parent)
         except OSError as exc:  # the program vanished or is not executable
             raise InputError(f"lammps_command {' '.join(argv)!r} cannot start ({exc.strerror}); give an executable "
                              "LAMMPS command (or 'stand-in')") from exc
