@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BENCHMARKS = ("mtp_efs", "commands", "selection", "training", "retraining", "model_one")
-# script arguments of the --quick run for benchmarks without results(quick)
-QUICK_ARGS = {"training": ["--max-iter", "30", "--motep-iter", "30"]}
+# script arguments of the --quick run for benchmarks without results(quick) (mlp train alone takes 5-15 min)
+QUICK_ARGS = {"training": ["--max-iter", "30", "--motep-iter", "30", "--skip-mlp"]}
 MARK = "@@run_all-json@@"
 
 

@@ -23,6 +23,7 @@
 #endif
 
 #define MAX_POW 16
+#define MIN_PARALLEL 128 /* atoms (or centres) below which a kernel runs on one thread: a team costs more */
 
 /* ---------------------------------------------------------------------------------------------------------------
  * buffers
@@ -296,22 +297,19 @@ static PyObject *py_neighbours(PyObject *self, PyObject *args)
         return NULL;
     }
     int nt = set_threads(threads);
-    if (nt > n) nt = n > 0 ? (int)n : 1;
-    Pairs *parts = calloc((size_t)nt, sizeof(Pairs));
+    /* contiguous blocks of atoms taken dynamically (a thread that the OS deschedules on a busy machine holds up
+     * no other), each into its own buffer, joined in block order: the list does not depend on the threads */
+    long nblocks = n < 16L * nt ? (n > 0 ? (long)n : 1) : 16L * nt;
+    Pairs *parts = calloc((size_t)nblocks, sizeof(Pairs));
     if (!parts) { release(&b); return PyErr_NoMemory(); }
     Grid g;
     int rc, failed = 0;
     Py_BEGIN_ALLOW_THREADS
     rc = grid_build(&g, pos, (int)n, cell, pbc, cutoff);
     if (rc == 0) {
-        #pragma omp parallel num_threads(nt) reduction(| : failed)
-        {
-#ifdef _OPENMP
-            int t = omp_get_thread_num(), T = omp_get_num_threads();
-#else
-            int t = 0, T = 1;
-#endif
-            long lo = (long)n * t / T, hi = (long)n * (t + 1) / T;
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(| : failed) if (n >= MIN_PARALLEL)
+        for (long t = 0; t < nblocks; t++) {
+            long lo = (long)n * t / nblocks, hi = (long)n * (t + 1) / nblocks;
             for (long i = lo; i < hi && !failed; i++) {
                 long c = grid_visit(&g, (int)i, &parts[t]);
                 if (c < 0) failed = 1;
@@ -329,13 +327,13 @@ static PyObject *py_neighbours(PyObject *self, PyObject *args)
     }
     else {
         long total = 0;
-        for (int t = 0; t < nt; t++) total += parts[t].size;
+        for (long t = 0; t < nblocks; t++) total += parts[t].size;
         PyObject *oj = PyBytes_FromStringAndSize(NULL, sizeof(int32_t) * total);
         PyObject *os = PyBytes_FromStringAndSize(NULL, sizeof(int32_t) * 3 * total);
         PyObject *oo = PyBytes_FromStringAndSize(NULL, sizeof(double) * 3 * total);
         if (oj && os && oo) {
             char *pj = PyBytes_AS_STRING(oj), *ps = PyBytes_AS_STRING(os), *po = PyBytes_AS_STRING(oo);
-            for (int t = 0; t < nt; t++) {
+            for (long t = 0; t < nblocks; t++) {
                 long k = parts[t].size;
                 if (k == 0) continue;
                 memcpy(pj, parts[t].j, sizeof(int32_t) * k);
@@ -351,7 +349,7 @@ static PyObject *py_neighbours(PyObject *self, PyObject *args)
         Py_XDECREF(os);
         Py_XDECREF(oo);
     }
-    for (int t = 0; t < nt; t++) {
+    for (long t = 0; t < nblocks; t++) {
         free(parts[t].j);
         free(parts[t].shift);
         free(parts[t].offset);
@@ -644,7 +642,7 @@ static PyObject *py_efs(PyObject *self, PyObject *args)
     if (!(grad = get_buf(&b, o_grad, 8, 1, NULL, "grad"))) goto fail;
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
-    #pragma omp parallel num_threads(set_threads(threads)) reduction(| : failed)
+    #pragma omp parallel num_threads(set_threads(threads)) reduction(| : failed) if (n >= MIN_PARALLEL)
     {
         Scratch s;
         if (scratch_alloc(&s, &m, width) < 0) {
@@ -689,7 +687,7 @@ static PyObject *py_efs(PyObject *self, PyObject *args)
                 }
             }
             /* forces: F_k = sum of its own pairs' dV_k/dr_kj - sum of dV_i/dr_ik over pairs (i, k) */
-            #pragma omp for schedule(static)
+            #pragma omp for schedule(dynamic, 256)
             for (Py_ssize_t k = 0; k < n; k++) {
                 double fx = 0.0, fy = 0.0, fz = 0.0;
                 for (int64_t p = sys.first[k]; p < sys.first[k + 1]; p++) {
@@ -747,7 +745,7 @@ static PyObject *py_site_rows(PyObject *self, PyObject *args)
     }
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
-    #pragma omp parallel num_threads(set_threads(threads)) reduction(| : failed)
+    #pragma omp parallel num_threads(set_threads(threads)) reduction(| : failed) if (nc >= MIN_PARALLEL)
     {
         Scratch s;
         if (scratch_alloc(&s, &m, width) < 0) {
@@ -811,7 +809,7 @@ static Best update_and_scan(double *A, long m, long n, const double *x, const do
                             int threads)
 {
     Best best = {0.0, -1};
-    #pragma omp parallel num_threads(set_threads(threads))
+    #pragma omp parallel num_threads(set_threads(threads)) if (m * n >= 64 * MIN_PARALLEL * 8)
     {
         Best mine = {0.0, -1};
         #pragma omp for schedule(static)
