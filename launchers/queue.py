@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,44 @@ def our_jobs(q_type: str, job_name: str, user: str | None = None) -> QueueCounts
             queued += state.group(1) in ("Q", "H", "W", "T")
         return QueueCounts(queued, running)
     raise InputError(f"queue type {q_type!r} is not supported by `seilearn launch queue` (use SLURM or PBS)")
+
+
+def queue_state(prefix: str = "sl-", user: str | None = None) -> dict[str, dict[str, int]] | None:
+    """seilearn's jobs in the batch queue, ``{job name: {state: count}}`` (names starting with ``prefix``).
+
+    None where no scheduler is configured here or it does not answer: a status line is not worth an error.
+    """
+    user = user or getpass.getuser()
+    if shutil.which("squeue") and (os.environ.get("SLURM_CONF") or Path("/etc/slurm/slurm.conf").is_file()):
+        cmd, pattern = ["squeue", "-h", "-u", user, "-o", "%j %T"], None
+    elif shutil.which("qstat"):
+        cmd, pattern = ["qstat", "-f", "-u", user], re.compile(r"Job_Name = (\S+).*?job_state = (\S)", re.S)
+    else:
+        return None
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=15)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if r.returncode != 0:
+        return None
+    pairs = ([tuple(ln.split()[:2]) for ln in r.stdout.splitlines() if len(ln.split()) >= 2] if pattern is None
+             else pattern.findall(r.stdout))
+    out: dict[str, dict[str, int]] = {}
+    for name, state in pairs:
+        if name.startswith(prefix):
+            out.setdefault(name, {})
+            out[name][state] = out[name].get(state, 0) + 1
+    return out
+
+
+def format_queue(state: dict[str, dict[str, int]] | None) -> list[str]:
+    """Status lines for ``queue_state``'s answer (none when no scheduler answered)."""
+    if state is None:
+        return []
+    if not state:
+        return ["  queue: no seilearn jobs (sl-*) queued or running"]
+    return ["  queue: " + "; ".join(f"{name} " + ", ".join(f"{n} {st.lower()}" for st, n in sorted(states.items()))
+                                    for name, states in sorted(state.items()))]
 
 
 def _run(cmd: list[str]) -> str:

@@ -70,6 +70,9 @@ def status(settings: Settings, campaign_id: str | None = None) -> dict[str, Any]
     doc["n_configurations"] = store.configurations.count_documents({"source.campaign_id": campaign_id})
     doc["n_labelled"] = store.configurations.count_documents({"source.campaign_id": campaign_id,
                                                               "labels.status": "ok"})
+    from seilearn.launchers.queue import queue_state
+
+    doc["queue"] = queue_state()  # seilearn's batch jobs (sl-<category>), where a scheduler answers here
     return doc
 
 
@@ -83,6 +86,9 @@ def format_status(doc: dict[str, Any]) -> str:
              + (f"; ladder rung {doc.get('rung')}" if doc.get("rung") else ""),
              f"  training set: {doc.get('n_labelled')} labelled of {doc.get('n_configurations')} configurations",
              "  fireworks: " + (", ".join(f"{k} {v}" for k, v in sorted(doc.get("fireworks", {}).items())) or "none")]
+    from seilearn.launchers.queue import format_queue
+
+    lines += format_queue(doc.get("queue"))
     hist = sorted(doc.get("history", []), key=lambda h: h["iteration"])
     if hist:
         lines.append(f"  {'it':>3} {'stage':>5} {'break':>6} {'rung':>4} {'steps':>9} {'train':>6} {'presel':>7} "
