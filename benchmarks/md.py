@@ -1,7 +1,7 @@
 """MD benchmark: exploration MD steps/s with grading every k steps beside the same run without grading.
 
 Run: ``.venv/bin/python benchmarks/md.py [steps]`` (a few minutes). The engine is seilearn's ASE
-driver (NoseHooverChainNVT) with the real MTPCalculator (motep C engine); the potential is the level-8,
+driver (NoseHooverChainNVT) with the real MTPCalculator (seilearn's compiled kernel); the potential is the level-8,
 4-species template with random reproducible coefficients (269 parameters; speed does not depend on the
 coefficients' values), the active set is built (nbh) from 60 random Li-P-S-Cl frames. Cells: Li6PS5Cl
 2x2x2 (416 atoms) and 3x3x4 (1,872 atoms), NVT 50 K, 0.25 fs (random coefficients are not a

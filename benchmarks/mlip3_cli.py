@@ -1,8 +1,8 @@
 """Time MLIP-3's ``mlp`` on the same inputs as ours, in the same run, when it is installed.
 
 ``mlp`` is found as ``$SEILEARN_MLP`` or on PATH (users on clusters have it; MLIP-3 builds from its
-public sources with ``./configure --no-mpi && make mlp``). Without it the benchmarks print DESIGN.md's
-figures instead and say so. Every ``mlp`` command reads and writes text ``.cfg`` files; per-item
+public sources with ``./configure --no-mpi && make mlp``). Without it the mlp column of the benchmark
+table (benchmarks/run_all.py) stays empty. Every ``mlp`` command reads and writes text ``.cfg`` files; per-item
 costs are taken as the difference between a run on ``k`` items and a run on one item, so process
 start, potential loading and the fixed part of file handling cancel out.
 """

@@ -1,7 +1,7 @@
 """MaxVol on selection-matrix rows (D-optimality), as MLIP does it.
 
 The active set A (n x n) starts as eps * I: rows that no data fills stay at eps, which keeps A
-invertible when the Jacobian is rank deficient (normal for MTPs; DESIGN.md section 4). Each swap puts
+invertible when the Jacobian is rank deficient (normal for MTPs). Each swap puts
 the candidate row i with the largest |C_ij| (C = B A^-1) into row j of A while |C_ij| exceeds the
 threshold; A^-1 and C are updated by Sherman-Morrison (rank one), so |det A| is multiplied by
 |C_ij| > threshold > 1 at every swap and never decreases. As in MLIP, the row that leaves A goes back
