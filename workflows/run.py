@@ -37,7 +37,7 @@ def run_campaign(spec_path: str | Path, rockets: int = 2, poll_s: float = 5.0) -
         return 130
     doc = status(settings, cid)
     print(format_status(doc))
-    print(f"\n[seilearn] results: {settings.work_dir / cid}")
+    print("\n" + results_line(doc, settings.work_dir / cid))
     print("[seilearn] web GUI and dashboard: `seilearn webgui` then open http://127.0.0.1:5000 "
           "(dashboard under /seilearn/)")
     print(f"[seilearn] provenance of any configuration: `seilearn provenance CONFIG_ID`; "
@@ -47,6 +47,14 @@ def run_campaign(spec_path: str | Path, rockets: int = 2, poll_s: float = 5.0) -
         print(f"[seilearn] {fizzled} firework(s) failed: `seilearn lpad get_fws -s FIZZLED -d more`")
         return 1
     return 0 if doc.get("state") in ("done", "converged") else 1
+
+
+def results_line(doc: dict, campaign_dir: Path) -> str:
+    """Where the results are: only a folder that exists (a campaign stopped early may have written none)."""
+    found = [Path(p) for p in (doc.get("results_dir"), campaign_dir) if p and Path(p).is_dir()]
+    if found:
+        return f"[seilearn] results: {found[0]}"
+    return f"[seilearn] no results folder: the campaign stopped ({doc.get('state')}) before writing any"
 
 
 def _progress_line(doc: dict) -> str:
