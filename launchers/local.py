@@ -59,7 +59,7 @@ def recover_lost_runs(lp, home: Path, campaign_id: str | None = None) -> list[in
     for fw in lp.fireworks.find({**campaign_query(campaign_id), "state": {"$in": ["RUNNING", "RESERVED"]}},
                                 {"fw_id": 1, "launches": 1}):
         launches = list(lp.launches.find({"launch_id": {"$in": fw.get("launches", [])}}, {"host": 1}))
-        if all(l.get("host") in (host, None) for l in launches):
+        if all(launch.get("host") in (host, None) for launch in launches):
             lost.append(fw["fw_id"])
     for fw_id in lost:
         lp.rerun_fw(fw_id)

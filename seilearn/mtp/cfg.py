@@ -9,8 +9,8 @@ per-atom ``nbh_grades`` to ``atoms.arrays['nbh_grades']``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 from ase import Atoms

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
@@ -130,10 +131,10 @@ class RetryingCollection:
 
         return self._reconnector.call_checked(once)
 
-    def find(self, *args: Any, **kwargs: Any) -> "_Cursor":
+    def find(self, *args: Any, **kwargs: Any) -> _Cursor:
         return _Cursor(self._collection, self._reconnector, args, kwargs)
 
-    def aggregate(self, *args: Any, **kwargs: Any) -> "_Cursor":
+    def aggregate(self, *args: Any, **kwargs: Any) -> _Cursor:
         return _Cursor(self._collection, self._reconnector, args, kwargs, method="aggregate")
 
 
@@ -162,7 +163,7 @@ class _Cursor:
 
     def __getattr__(self, name: str) -> Any:
         if name in _CHAIN:
-            def chained(*a: Any, **kw: Any) -> "_Cursor":
+            def chained(*a: Any, **kw: Any) -> _Cursor:
                 self._chain.append((name, a, kw))
                 return self
             return chained
@@ -172,7 +173,7 @@ class _Cursor:
             return lambda: self._reconnector.call(lambda: self._build().explain())
         raise AttributeError(name)
 
-    def __iter__(self) -> "_Cursor":
+    def __iter__(self) -> _Cursor:
         return self
 
     def __next__(self) -> Any:
@@ -192,11 +193,11 @@ class _Cursor:
         self._pos = len(self._docs or [])
         return docs if length is None else docs[:length]
 
-    def rewind(self) -> "_Cursor":
+    def rewind(self) -> _Cursor:
         self._pos = 0
         return self
 
-    def clone(self) -> "_Cursor":
+    def clone(self) -> _Cursor:
         other = _Cursor(self._collection, self._reconnector, self._args, self._kwargs, self._method)
         other._chain = list(self._chain)
         return other
@@ -208,7 +209,7 @@ class _Cursor:
     def alive(self) -> bool:
         return self._docs is None or self._pos < len(self._docs)
 
-    def __enter__(self) -> "_Cursor":
+    def __enter__(self) -> _Cursor:
         return self
 
     def __exit__(self, *exc: Any) -> None:

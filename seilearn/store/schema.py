@@ -7,7 +7,7 @@ Our collections carry an ``sl_`` prefix so they never collide with FireWorks' ow
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
@@ -59,7 +59,7 @@ def ensure_schema(db: Database) -> int:
         MIGRATIONS[version](db)
         meta.update_one(
             {"_id": "schema"},
-            {"$set": {"version": version}, "$push": {"history": {"version": version, "at": dt.datetime.now(dt.timezone.utc)}}},
+            {"$set": {"version": version}, "$push": {"history": {"version": version, "at": dt.datetime.now(dt.UTC)}}},
             upsert=True,
         )
     return SCHEMA_VERSION

@@ -10,7 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import gridfs
 import numpy as np
@@ -31,7 +32,7 @@ SOURCE_KINDS = ("seed", "exploration", "import", "production", "validation")
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _jsonable(value: Any) -> Any:
@@ -107,7 +108,7 @@ class Store:
         self.fs = gridfs.GridFS(db, collection=schema.GRIDFS_BUCKET)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, must_exist: bool = False) -> "Store":
+    def open(cls, settings: Settings | None = None, *, must_exist: bool = False) -> Store:
         """Open the store of the configured (or embedded) server."""
         from seilearn.store.connection import open_database
 

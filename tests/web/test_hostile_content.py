@@ -130,9 +130,10 @@ def test_webgui_runs_on_waitress(settings, tmp_path):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/seilearn/", timeout=5) as resp:
                     headers = resp.headers
                     break
-            except OSError:
+            except OSError as exc:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError(f"webgui did not answer: {proc.stdout.read() if proc.poll() is not None else ''}")
+                    said = proc.stdout.read() if proc.poll() is not None else ""
+                    raise AssertionError(f"webgui did not answer ({exc}): {said}") from exc
                 time.sleep(0.3)
         assert headers["Server"] == "waitress"
         assert headers["X-Content-Type-Options"] == "nosniff" and "frame-ancestors 'none'" in headers[
