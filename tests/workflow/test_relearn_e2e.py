@@ -44,6 +44,7 @@ def _training_hashes(store: Store, cid: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_first_production_extrapolates_relearns_resumes_and_completes(settings, tmp_path, capsys):
     rc = run_campaign(_spec(tmp_path), rockets=2, poll_s=1.0)
     out = capsys.readouterr().out
@@ -123,6 +124,7 @@ def _wait_for(predicate, timeout: float = 300.0, every: float = 0.2) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # three campaign runs (reference, killed, resumed)
 def test_kill9_during_relearning_then_resume_gives_the_same_training_set(settings, monkeypatch, tmp_path):
     """Reference run; then in another database and work directory, kill -9 the whole launcher while the relearning
     (between the production stop and the resume) runs, and run the same command again."""
@@ -139,7 +141,7 @@ def test_kill9_during_relearning_then_resume_gives_the_same_training_set(setting
     proc = subprocess.Popen([sys.executable, "-m", "seilearn.cli", "campaign", "run", str(spec)], env={**os.environ},
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lp = get_launchpad(other)
-    relearning = {"spec._seilearn.key": {"$regex": "^(relearn:|label:heal-mini)"}, "state": "RUNNING"}
+    relearning = {"spec._seilearn.key": {"$regex": "^(relearn:|label:mini-)"}, "state": "RUNNING"}
     assert _wait_for(lambda: lp.fireworks.count_documents(relearning) > 0), "no relearning firework ever ran"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
