@@ -99,6 +99,8 @@ def export_potential(store, pot: dict[str, Any], out: str | Path) -> dict[str, s
     with atomic_write(out / f"{pid}.json") as fh:
         json.dump(card(pot, files), fh, indent=2, default=str)
     written["card"] = str(out / f"{pid}.json")
+    for path in written.values():  # atomic writes create 0600 files; these are meant to be copied and shared
+        Path(path).chmod(0o644)
     return written
 
 
