@@ -6,9 +6,9 @@ store goes away (kill -9, OOM, a reboot of the database host) their next call fa
 (one process does it, under the server's lock), pymongo reconnects to the same address, and the call
 is repeated, for at most ``RETRY_FOR_S`` seconds; then a StoreError says what to do.
 
-A repeated write must not apply twice. Updates that ``$set`` are idempotent; a ``find_one_and_update``
-(FireWorks' checkout and workflow lock: "claim a READY firework") carries a one-off claim token so a
-retry after a lost reply finds the document it already claimed instead of claiming a second one;
+A repeated write must not apply twice. Updates that ``$set`` are idempotent; FireWorks' two claims
+(a checkout, READY -> RESERVED, and a workflow lock) carry a one-off claim token so a retry after a
+lost reply finds the document it already claimed instead of claiming a second one;
 an insert that reports a duplicate key on a retry had been applied before the failure.
 """
 
@@ -76,6 +76,12 @@ class Reconnector:
                 time.sleep(min(0.25 * 2 ** min(attempt, 5), 5.0))
 
 
+def _is_claim(update: Any) -> bool:
+    """FireWorks' two claims: a checkout (state -> RESERVED) and a workflow lock (locked -> True)."""
+    fields = update.get("$set") if isinstance(update, dict) else None
+    return isinstance(fields, dict) and (fields.get("state") == "RESERVED" or fields.get("locked") is True)
+
+
 class RetryingCollection:
     """A pymongo Collection whose calls survive a store restart (see the module docstring)."""
 
@@ -117,17 +123,18 @@ class RetryingCollection:
         return self._reconnector.call_checked(once)
 
     def find_one_and_update(self, filter: Any, update: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
-        if not (isinstance(update, dict) and isinstance(update.get("$set"), dict)):
+        if not _is_claim(update):
             return self._reconnector.call(self._collection.find_one_and_update, filter, update, *args, **kwargs)
         token = uuid.uuid4().hex
         tagged = {**update, "$set": {**update["$set"], CLAIM: token}}
 
         def once(attempt: int) -> Any:
-            if attempt:
-                done = self._collection.find_one({CLAIM: token})
-                if done is not None:
-                    return done
-            return self._collection.find_one_and_update(filter, tagged, *args, **kwargs)
+            done = self._collection.find_one({CLAIM: token}) if attempt else None
+            if done is None:
+                done = self._collection.find_one_and_update(filter, tagged, *args, **kwargs)
+            if isinstance(done, dict):
+                done.pop(CLAIM, None)
+            return done
 
         return self._reconnector.call_checked(once)
 
