@@ -60,7 +60,7 @@ def _errs(model, tr, val, new) -> dict[str, float]:
             "new_e": e_new["rmse_energy_mev_atom"], "new_f": e_new["rmse_forces_mev_a"]}
 
 
-def run(max_iter: int = 300) -> dict[str, dict]:
+def run(max_iter: int = 200) -> dict[str, dict]:
     data = dataset()
     tr, val = split(data)
     new = extra()
@@ -82,7 +82,7 @@ def results(quick: bool) -> list[dict]:
     column holds the fresh fit for the ratio; there is no mlp counterpart here)."""
     from benchmarks.table import row
 
-    res = run(60 if quick else 300)
+    res = run(60 if quick else 200)
     w, f = res["warm"], res["fresh"]
     task = "retrain 54+5 cfgs, warm vs fresh"
     rows = [row("retrain", f"{task}: wall time", "s", w["wall_s"], f["wall_s"], note="motep column: our fresh fit"),
@@ -96,7 +96,7 @@ def results(quick: bool) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--max-iter", type=int, default=300)
+    ap.add_argument("--max-iter", type=int, default=200)
     args = ap.parse_args()
     res = run(args.max_iter)
     print(f"\n{'fit':30s} {'wall s':>8s} {'CPU s':>7s} {'iters':>6s} {'train E':>8s} {'train F':>8s} {'val E':>7s} "

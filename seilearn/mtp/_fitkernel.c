@@ -313,7 +313,7 @@ static void run(const Model *m, Work *w, double *energy, double *forces, double 
                         Wt[b] += dq[b] * gu + q[b] * gv;
                 }
             }
-            /* scatter: F_i += G_k, F_j -= G_k, virial += G_k (x) r_k */
+            /* scatter: F_i += G_k, F_j -= G_k */
             const size_t col = (size_t)off_r + (size_t)ti * nrad;
             for (int c = 0; c < 3; c++) {
                 double *fj = jac_f + (size_t)(3 * j + c) * P + col;
@@ -323,11 +323,43 @@ static void run(const Model *m, Work *w, double *energy, double *forces, double 
                     Wic[p] += Wc[p];
                     fj[p] -= Wc[p];
                 }
-                for (int e = 0; e < 3; e++) {
-                    double *vv = jac_v + (size_t)(3 * c + e) * P + col;
-                    const double re = r[e];
-                    for (int p = 0; p < nrad; p++)
-                        vv[p] += Wc[p] * re;
+            }
+            /* virial += G_k (x) r_k: here the neighbour's own-species term; the moment term is summed over k below */
+            for (int mu = 0; mu < rfc; mu++) {
+                const size_t o = ((size_t)tj * rfc + mu) * rbs;
+                for (int c = 0; c < 3; c++) {
+                    const double gu = w->gU[3 * mu + c], gv = w->gV[3 * mu + c];
+                    for (int e = 0; e < 3; e++) {
+                        double *vv = jac_v + (size_t)(3 * c + e) * P + col + o;
+                        const double gue = gu * r[e], gve = gv * r[e];
+                        for (int b = 0; b < rbs; b++)
+                            vv[b] += dq[b] * gue + q[b] * gve;
+                    }
+                }
+            }
+        }
+        /* virial, moment term: sum_k D_a(k) (x) r_k contracted with d M_a / d c once per atom */
+        {
+            const size_t col = (size_t)off_r + (size_t)ti * nrad;
+            for (int a = 0; a < nb; a++) {
+                const int mu = m->aib[4 * a];
+                double DR[9] = {0.0};
+                for (int k = 0; k < K; k++) {
+                    const double *Da = w->D + ((size_t)a * K + k) * 3;
+                    const double *r = m->rs + 3 * (size_t)(p0 + k);
+                    for (int c = 0; c < 3; c++)
+                        for (int e = 0; e < 3; e++)
+                            DR[3 * c + e] += Da[c] * r[e];
+                }
+                for (int t = 0; t < spc; t++) {
+                    const double *mc = w->Mc + ((size_t)a * spc + t) * rbs;
+                    const size_t o = ((size_t)t * rfc + mu) * rbs;
+                    for (int ce = 0; ce < 9; ce++) {
+                        double *vv = jac_v + (size_t)ce * P + col + o;
+                        const double d = DR[ce];
+                        for (int b = 0; b < rbs; b++)
+                            vv[b] += mc[b] * d;
+                    }
                 }
             }
         }
