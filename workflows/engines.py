@@ -169,13 +169,17 @@ def _active_set_from(almtp: bytes, species: list[str] | None = None):
     return ActiveSet.from_bytes(almtp, species=species)
 
 
+def select_kwargs(spec: CampaignSpec) -> dict[str, Any]:
+    """Keyword arguments of ``seilearn.selection.select_add`` for this spec."""
+    return {"mode": spec.selection.mode, "limit": spec.selection.limit_per_iteration}
+
+
 @timed
 def select(spec: CampaignSpec, mtp_text: str, almtp: bytes, train_atoms: list[Atoms], pool: list[Atoms]) -> list[int]:
     """Indices of ``pool`` that D-optimality adds to the active set (MLIP's select_add)."""
     from seilearn.selection import select_add
 
-    return list(select_add(_potential(spec, mtp_text), train_atoms, pool, mode=spec.selection.mode,
-                           limit=spec.selection.limit_per_iteration,
+    return list(select_add(_potential(spec, mtp_text), train_atoms, pool, **select_kwargs(spec),
                            active_set=_active_set_from(almtp, spec.elements)))
 
 

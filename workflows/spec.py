@@ -194,7 +194,7 @@ class SeedSetSpec(Section):
                                 "seed_set.file (an extxyz/.cfg of AIMD frames) instead"}
     n: int | None = spec_field(None, optional(integer(1)), doc="configurations to generate")
     seed: int = spec_field(0, integer(0), doc="random seed of the generator")
-    max_atoms: int = spec_field(64, integer(2), doc="largest generated configuration")
+    max_atoms: int = spec_field(64, integer(2), doc="largest generated bulk cell (interface cells up to 150 atoms)")
     file: str | None = spec_field(None, optional(lambda k, v: str(v)), doc="extxyz/.cfg to import instead")
 
     def check(self, key: str) -> None:
@@ -290,14 +290,6 @@ PRODUCTION_GRADE_EVERY = 100
 PRODUCTION_BREAK = 10.0
 
 
-# The production grade watch (engine local). A 248-atom nbh grade costs about 40 force evaluations here, so
-# grading every 100 steps keeps the watch near a quarter of the run. The stop threshold is MLIP-3's paper's for
-# large production runs: the campaign converged at the last (lowest) break threshold, and grades between that
-# and 10 are mild extrapolation that an MTP still handles; above 10 it is a guess.
-PRODUCTION_GRADE_EVERY = 100
-PRODUCTION_BREAK = 10.0
-
-
 @dataclass
 class ProductionSpec(Section):
     """The production matrix: models x temperatures x pressures x seeds."""
@@ -333,13 +325,6 @@ class ProductionSpec(Section):
         if self.engine == "lammps" and self.steps % self.dump_every:
             raise _fail(f"{key}.steps", f"{self.steps} is not a multiple of dump_every {self.dump_every}: LAMMPS "
                         "would not dump the last step; make steps a multiple of dump_every")
-
-
-@dataclass
-class ValidationSpec(Section):
-    """Held-out frames from the production trajectories, labelled after production and never trained on."""
-
-    frames: int = spec_field(20, integer(0), doc="frames sampled across the production trajectories (0: off)")
 
 
 @dataclass
@@ -391,26 +376,6 @@ class CampaignSpec(Section):
             if p_max is None or p > p_max:
                 raise _fail("production.pressures_bar", f"{p:g} bar is above the highest explored NPT pressure "
                             f"{p_max if p_max is not None else 'none'}; add it to an npt exploration[*].pressures_bar")
-
-    def _check_watch(self) -> None:
-        prod = self.production
-        if prod.engine != "local":
-            for name in ("grade_every", "threshold_break"):
-                if getattr(prod, name) is not None:
-                    raise _fail(f"production.{name}", "the grade watch of production runs with engine: local only; "
-                                "remove it (LAMMPS production runs with selection off)")
-        if prod.threshold_break is not None and prod.threshold_break <= self.thresholds.save:
-            raise _fail("production.threshold_break", f"{prod.threshold_break:g} must be above thresholds.save "
-                        f"{self.thresholds.save:g} (frames above save are kept for relearning)")
-
-    @property
-    def production_watch(self) -> tuple[int, float] | None:
-        """(grade_every, threshold_break) of the production grade watch; None when production runs elsewhere."""
-        prod = self.production
-        if prod is None or prod.engine != "local":
-            return None
-        return (prod.grade_every or PRODUCTION_GRADE_EVERY,
-                prod.threshold_break if prod.threshold_break is not None else PRODUCTION_BREAK)
 
     def _check_watch(self) -> None:
         prod = self.production
