@@ -95,6 +95,8 @@ class VaspLabeller(Labeller):
 
         vis = MatPESStaticSet(AseAtomsAdaptor.get_structure(atoms), user_incar_settings=self.user_incar)
         incar = {k: v for k, v in dict(vis.incar).items() if v is not None}
+        if atoms.info.get("odd_electrons"):  # flagged by the neighbourhood cutter: a radical needs spin polarisation
+            incar["ISPIN"] = 2
         return incar, list(vis.potcar_symbols)
 
     def _pp_root(self) -> Path:

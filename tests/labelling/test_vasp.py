@@ -76,6 +76,16 @@ def test_inputs_incar_kpoints_poscar_potcar(pp_path, tmp_path):
     assert nelect == 3 * 3 + 5 + 2 * 6 + 7
 
 
+def test_cut_with_odd_electrons_is_spin_polarised(pp_path, tmp_path):
+    lab = VaspLabeller(workdir=tmp_path / "runs")
+    atoms = lpsc_like()
+    lab.write_inputs(atoms, tmp_path / "even")
+    atoms.info["odd_electrons"] = True  # set by seilearn.cutting on a neighbourhood with an odd count
+    lab.write_inputs(atoms, tmp_path / "odd")
+    assert fake_vasp.read_incar(tmp_path / "even" / "INCAR").get("ISPIN", 1) == 1
+    assert fake_vasp.read_incar(tmp_path / "odd" / "INCAR")["ISPIN"] == 2
+
+
 def test_missing_potcar_dir_fails_per_structure(tmp_path, monkeypatch):
     monkeypatch.delenv("VASP_PP_PATH", raising=False)
     monkeypatch.delenv("PMG_VASP_PSP_DIR", raising=False)
