@@ -8,7 +8,7 @@ import pymongo
 from pymongo.database import Database
 
 from seilearn.config import Settings, load_settings, mask_uri
-from seilearn.errors import EmptyStoreError, StoreError
+from seilearn.errors import ConfigError, EmptyStoreError, StoreError
 from seilearn.store import server
 from seilearn.store.resilience import Reconnector
 
@@ -54,7 +54,10 @@ def reconnector_for(uri: str, settings: Settings | None = None) -> Reconnector:
     """Retries for clients of ``uri``; restarts the embedded server too when ``uri`` is its address."""
     from urllib.parse import urlsplit
 
-    settings = settings or load_settings()
+    try:
+        settings = settings or load_settings()
+    except ConfigError:  # a client built from a launchpad file needs no settings: retry without restarting
+        return Reconnector(uri)
     restart = None
     if settings.embedded:
         parts = urlsplit(uri)
