@@ -66,7 +66,7 @@ def _rounds(settings, tmp_path, per_kind: int, rounds: int) -> list[str]:
 
 
 def test_concurrent_entry_points_all_succeed(settings, tmp_path):
-    failures = _rounds(settings, tmp_path, per_kind=8, rounds=1)
+    failures = _rounds(settings, tmp_path, per_kind=6, rounds=1)
     assert not failures, "\n".join(failures)
 
 

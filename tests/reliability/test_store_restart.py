@@ -75,8 +75,8 @@ def _check(result: dict, n_fireworks: int) -> None:
 
 
 def test_rockets_survive_kill9_of_the_store(embedded, tmp_path):
-    result = _run_under_kill(embedded, tmp_path, n_fireworks=30, n_rockets=2)
-    _check(result, 30)
+    result = _run_under_kill(embedded, tmp_path, n_fireworks=20, n_rockets=2)
+    _check(result, 20)
 
 
 @pytest.mark.slow
