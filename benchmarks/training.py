@@ -177,7 +177,7 @@ def main() -> None:
 
 def mlp_train(exe: str, train_set, md: float, max_iter: int | None = None):
     """``mlp train`` from the untrained level-8 template (our generator's, equal to MLIP's 08.almtp)
-    with MLIP-3's defaults (``--max-iter`` only when given); saved as .almtp (its active set built too,
+    with MLIP-3's defaults (``--iteration_limit`` only when given); saved as .almtp (its active set built too,
     as in MLIP-3's workflow)."""
     from seilearn.mtp.mtpfile import read_mtp, to_text
 
@@ -186,7 +186,7 @@ def mlp_train(exe: str, train_set, md: float, max_iter: int | None = None):
         text = to_text(make_template(8, 4, md, 5.0)).replace("scaling = 1.000000000000000e+00\n", "")
         Path(m.path("untrained.mtp")).write_text(text)
         train_cfg = m.write_cfg("train.cfg", train_set)
-        extra = [f"--max-iter={max_iter}"] if max_iter else []
+        extra = [f"--iteration_limit={max_iter}"] if max_iter else []
         wall = m.run("train", m.path("untrained.mtp"), train_cfg, f"--save_to={m.path('trained.almtp')}", *extra)
         return read_mtp(m.path("trained.almtp")), wall
     finally:
