@@ -506,15 +506,8 @@ def load_spec(path: str | Path) -> CampaignSpec:
 
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        from seilearn.yamlsafe import load_yaml
-    except ImportError:  # the bounded loader arrives with the reliability work; plain safe_load until then
-        import yaml
+    from seilearn.yamlsafe import load_yaml  # bounded: size, depth and alias expansion
 
-        try:
-            return yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise InputError(f"{path}: not valid YAML ({exc})") from exc
     return load_yaml(path.read_text(), str(path))
 
 
