@@ -8,7 +8,8 @@ Units: energy per atom meV/atom, forces meV/A, stress GPa.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from ase import Atoms
