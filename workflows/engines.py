@@ -269,37 +269,6 @@ def predict(spec: CampaignSpec, mtp_text: str, atoms_list: list[Atoms]) -> list[
     return out
 
 
-@timed
-def produce_watched(spec: CampaignSpec, run: ProductionRun, mtp_text: str, almtp: bytes, outdir: Path, *,
-                    potential_id: str, grade_every: int, save: float, brk: float) -> dict[str, Any]:
-    """A local production run graded every ``grade_every`` steps against the potential's active set: it stops
-    cleanly above ``brk`` (status ``extrapolating``) and resumes from its checkpoint when run again with
-    another ``potential_id`` (seilearn.md.production)."""
-    from seilearn.md.production import run_production
-
-    pot = _potential(spec, mtp_text)
-    aset = _active_set_from(almtp, spec.elements)
-    res = run_production(structure(f"interface-{run.model}", None, spec.elements), pot, outdir=outdir,
-                         steps=run.steps, temperature=run.temperature_K, pressure_bar=run.pressure_bar,
-                         timestep_fs=run.timestep_fs, dump_every=run.dump_every, seed=run.seed,
-                         grader=lambda atoms: aset.grade(pot, atoms), grade_every=grade_every,
-                         threshold_save=save, threshold_break=brk, potential_id=potential_id)
-    return res.summary()
-
-
-@timed
-def predict(spec: CampaignSpec, mtp_text: str, atoms_list: list[Atoms]) -> list[dict[str, Any]]:
-    """Energy (eV), forces (eV/A) and stress (ASE Voigt, eV/A^3) of the MTP on each configuration."""
-    calc = _potential(spec, mtp_text).calculator()
-    out = []
-    for atoms in atoms_list:
-        a = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
-        a.calc = calc
-        out.append({"energy": float(a.get_potential_energy()), "forces": np.array(a.get_forces()),
-                    "stress": np.array(a.get_stress()) if a.cell.rank == 3 else None})
-    return out
-
-
 # -- analysis ----------------------------------------------------------------------------------------
 
 @timed
