@@ -417,7 +417,8 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
     on all parameters for ``screen_iter`` iterations; the one with the lowest loss continues, so the
     chosen fit runs ``max_iter`` iterations in all and the others cost ``pretrain + screen_iter`` each
     (MTP losses have many local minima; a few cheap starts find a better one than one long run). With
-    ``init``, a fresh fit keeps the parent's basis (level, cutoff, min_dist) and ignores its coefficients.
+    ``init``, a fresh fit keeps the parent's basis (level, cutoff, min_dist) and ignores its coefficients;
+    in both modes ``level``, ``cutoff`` and ``min_dist`` then come from ``init``.
     ``mode="warm"`` (the default with ``init``) continues from ``init``'s coefficients (not modified):
     exact linear re-solve, then Levenberg-Marquardt until the loss stalls; for retraining after a few
     configurations were added.
