@@ -312,13 +312,6 @@ class ProductionSpec(Section):
                                                doc=f"grade that stops a run for relearning (default "
                                                    f"{PRODUCTION_BREAK})")
     max_relearn: int = spec_field(3, integer(0), doc="relearning rounds per run before its firework fails")
-    grade_every: int | None = spec_field(None, optional(integer(1)),
-                                         doc=f"steps between grade checks of the local engine's run (default "
-                                             f"{PRODUCTION_GRADE_EVERY})")
-    threshold_break: float | None = spec_field(None, optional(number(above=1.0)),
-                                               doc=f"grade that stops a run for relearning (default "
-                                                   f"{PRODUCTION_BREAK})")
-    max_relearn: int = spec_field(3, integer(0), doc="relearning rounds per run before its firework fails")
 
     def check(self, key: str) -> None:
         _check_lammps(key, self.engine, self.lammps_command)
@@ -353,8 +346,6 @@ class CampaignSpec(Section):
     production: ProductionSpec | None = spec_field(None, optional(lambda k, v: parse_section(ProductionSpec, v, k)))
     validation: ValidationSpec = spec_field(factory=ValidationSpec,
                                             check=lambda k, v: parse_section(ValidationSpec, v, k))
-    validation: ValidationSpec = spec_field(factory=ValidationSpec,
-                                            check=lambda k, v: parse_section(ValidationSpec, v, k))
     queues: dict[str, str] = spec_field(factory=lambda: {c: c for c in QUEUE_CATEGORIES}, check=lambda k, v: _queues(k, v))
     max_iterations: int = spec_field(40, integer(1))
 
@@ -362,7 +353,6 @@ class CampaignSpec(Section):
         """Cross-section rules: explorations must cover every production condition."""
         if self.production is None:
             return
-        self._check_watch()
         self._check_watch()
         t_max = max(t for task in self.exploration for t in task.temperatures)
         npt = [p for task in self.exploration if task.ensemble == "npt" for p in task.pressures_bar]
