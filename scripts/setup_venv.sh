@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create or reuse .venv at the repository root and install seilearn with everything it needs.
-# Idempotent: a stamp of pyproject.toml skips the install when nothing changed.
+# Idempotent: a stamp of what the install builds from skips it when nothing changed.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,7 +10,8 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
 stamp=".venv/.seilearn-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+# the stamp covers what the install builds from: metadata, the package layout and the compiled kernels
+want="$(cat pyproject.toml setup.py seilearn/mtp/*.c | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
