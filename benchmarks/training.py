@@ -2,7 +2,7 @@
 
 Ours (seilearn.mtp.training.train) beside motep 0.2.0's default path (Trainer: LLS, L-BFGS-B, LLS)
 measured in the same run, and MLIP-3's ``mlp train`` (default settings, from its own untrained
-level-8 template, on the same split) when mlp is on PATH or $SEILEARN_MLP -- else DESIGN.md 4b's
+level-8 template, on the same split) when mlp is on PATH or $SEILEARN_MLP -- else the recorded MLIP3
 figures. Errors of every potential are computed by the same code (ours, which reproduces
 ``mlp calculate_efs``). The labelled set is cached in benchmarks/data/lpsc60.cfg so reruns skip CHGNet.
 Wall and CPU time (user + system, children included: the fairer figure on a shared machine) of each trainer
@@ -160,7 +160,7 @@ def main() -> None:
     names = {"ours": "seilearn (ours)", "motep": "motep 0.2.0 default", "mlp": "MLIP-3 mlp train"}
     if "mlp" not in res:
         res["mlp"] = {"cpu_s": float("nan"), **MLIP3}
-        names["mlp"] = "MLIP-3 (DESIGN.md 4b)"
+        names["mlp"] = "MLIP-3 (recorded)"
     print(f"\n{'trainer':24s} {'wall s':>8s} {'CPU s':>8s} {'train E':>9s} {'train F':>9s} {'val E':>8s} "
           f"{'val F':>8s} {'wall/ours':>9s}")
     print(f"{'':24s} {'':8s} {'':8s} {'meV/atom':>9s} {'meV/A':>9s} {'meV/atom':>8s} {'meV/A':>8s}")

@@ -1,6 +1,6 @@
 """Queue submission with per-category caps that count only seilearn's own jobs.
 
-FireWorks' qlaunch caps count every job of the user in the queue (DESIGN.md section 5); ours count
+FireWorks' qlaunch caps count every job of the user in the queue (docs/operations.md); ours count
 jobs whose name is the qadapter's ``job_name`` (``sl-<category>`` in our templates), queued and
 running separately, and submit no more jobs than there are READY fireworks of that category.
 """

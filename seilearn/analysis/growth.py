@@ -1,4 +1,4 @@
-"""Growth laws and reaction stages of the SEI time series (DESIGN.md section 3).
+"""Growth laws and reaction stages of the SEI time series (the paper's analysis; docs/architecture.md).
 
 alpha(t) = a + b ln t; crystallinity c(t) = k (t - t0)^n with n = 1/2, n = 1 and n free, ranked by AICc,
 with 95 % confidence intervals from the fit covariance.

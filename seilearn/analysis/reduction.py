@@ -1,4 +1,4 @@
-"""Reduced fraction alpha from P-S coordination (DESIGN.md section 3).
+"""Reduced fraction alpha from P-S coordination (the paper's definition; docs/architecture.md).
 
 alpha = (8 N(P) + 6 N(PS) + 4 N(PS2) + 2 N(PS3)) / 8Z, N(PS_k) = number of P with k S neighbours
 within the cutoff (3.0 A), Z = number of P (formula units): two electrons per broken P-S bond.

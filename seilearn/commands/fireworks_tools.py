@@ -1,7 +1,7 @@
 """``seilearn lpad|rlaunch|qlaunch ...``: FireWorks' own commands on our LaunchPad.
 
 The stock scripts build a stock LaunchPad, whose id allocation is unsafe on SecantusDB
-(DESIGN.md section 2). These wrappers point them at the configured store and swap in
+(docs/operations.md). These wrappers point them at the configured store and swap in
 ``SeilearnLaunchPad``; every argument after the command name goes to FireWorks unchanged.
 """
 

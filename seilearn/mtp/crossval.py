@@ -1,4 +1,4 @@
-"""k-fold cross-validation of MTP training (the paper's 10-fold check, DESIGN.md 3).
+"""k-fold cross-validation of MTP training (the paper's 10-fold check).
 
 ``cross_validate`` is a pure function of its inputs: each fold is independent (``run_fold``), so a
 caller may farm folds out to processes or FireWorks and combine them with ``summarize``.

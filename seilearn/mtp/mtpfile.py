@@ -2,7 +2,7 @@
 
 The model object is motep's ``MTPData`` (the engine consumes it directly); ``MTPModel`` is our name for
 it. Reading goes through motep's parser; writing uses its legacy flat layout, the only one MLIP and
-motep both read (DESIGN.md: motep 0.2.0's default layout is unreadable by either).
+motep both read (motep 0.2.0's default layout is unreadable by either; docs/mlip-compatibility.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Our FireWorks LaunchPad: id allocation that is atomic on SecantusDB and MongoDB alike.
 
 FireWorks allocates fw and launch ids with ``find_one_and_update($inc, return_document=BEFORE)``;
-SecantusDB returns stale pre-images for that under concurrent clients (DESIGN.md section 2), so
+SecantusDB returns stale pre-images for that under concurrent clients (docs/operations.md), so
 two rockets could get one launch id. Asking for the post-image (AFTER) and subtracting the
 increment is atomic on both servers. We wrap the counter collection rather than re-implement
 the LaunchPad methods that use it (get_new_fw_id, get_new_launch_id, bulk_add_wfs).

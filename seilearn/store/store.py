@@ -1,6 +1,6 @@
 """The training-set store: configurations with labels and provenance, potentials, runs, jobs, files.
 
-Labels are append-only (DESIGN.md 4c): relabelling adds a record, never overwrites; a potential
+Labels are append-only (docs/architecture.md): relabelling adds a record, never overwrites; a potential
 records the exact (config_id, label_id) pairs it was trained on, so it can always be reproduced.
 """
 

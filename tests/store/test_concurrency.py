@@ -1,4 +1,4 @@
-"""Concurrent id allocation and rockets against the real server (DESIGN.md: SecantusDB's BEFORE defect)."""
+"""Concurrent id allocation and rockets against the real server (SecantusDB's stale BEFORE images)."""
 
 from __future__ import annotations
 

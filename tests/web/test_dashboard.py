@@ -69,7 +69,7 @@ def test_refuses_public_bind_without_auth():
 
 
 def test_fireworks_gui_pages_work_with_this_flask(populated):
-    """DESIGN.md 5: the FireWorks web GUI broke with newer Flask; every page must load on ours."""
+    """The FireWorks web GUI broke with newer Flask; every page must load on ours."""
     import flask
 
     settings, _ = populated
