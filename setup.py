@@ -14,6 +14,9 @@ for folder in MAPPED:
 setup(
     packages=packages,
     package_dir={"seilearn": "seilearn", **{f"seilearn.{f}": f for f in MAPPED}},
+    # data folders that are not packages themselves (no __init__.py), named explicitly so a wheel has them
+    package_data={"seilearn.launchers": ["templates/*.yaml"], "seilearn.workflows": ["examples/*.yaml"],
+                  "seilearn.web": ["templates/seilearn/*.html"]},
     ext_modules=[
         Extension("seilearn.mtp._fitkernel", ["seilearn/mtp/_fitkernel.c"], extra_compile_args=["-O3"]),
         # threaded E/F/stress, neighbour lists and selection rows (OpenMP; Python headers + gcc only)

@@ -30,6 +30,8 @@ def test_wheel_has_no_generic_top_level_packages(wheel_names):
     assert "seilearn/workflows/spec.py" in wheel_names and "seilearn/launchers/local.py" in wheel_names
     assert any(n.startswith("seilearn/launchers/templates/qadapter_slurm") for n in wheel_names)
     assert any(n.startswith("seilearn/workflows/examples/") and n.endswith(".yaml") for n in wheel_names)
+    assert "seilearn/web/templates/seilearn/campaign.html" in wheel_names
+    assert any(n.startswith("seilearn/mtp/_kernel") and n.endswith(".so") for n in wheel_names)
 
 
 def test_dockerfile_layers():
