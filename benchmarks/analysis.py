@@ -14,7 +14,6 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OVITO_THREAD_COUNT", "1")  # OVITO reads this at import: one core, as the target says
 
-import numpy as np  # noqa: E402
 
 from seilearn.analysis.crystallinity import crystalline_fraction  # noqa: E402
 from seilearn.analysis.reduction import ps_counts, reduced_fraction  # noqa: E402

@@ -48,8 +48,8 @@ def main() -> None:
     for name, n, t, limit in rows:
         ratio = f"{t / limit:10.3f}" if limit else f"{'':>10s}"
         print(f"{name:45s} {n:8d} {t:8.2f} {limit if limit else '':>8} {ratio}")
-    print("model II total incl. LPSC ordering: %.2f s (limit 30 s, ratio %.3f)"
-          % (t_lpsc + rows[3][2], (t_lpsc + rows[3][2]) / 30.0))
+    total = t_lpsc + rows[3][2]
+    print(f"model II total incl. LPSC ordering: {total:.2f} s (limit 30 s, ratio {total / 30.0:.3f})")
     kinds = Counter(a.info["seed_kind"] for a in seeds)
     print("seed kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
           + f"; largest cell {max(len(a) for a in seeds)} atoms")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from seilearn.errors import InputError
 from seilearn.selection.schedule import ExplorationLadder, ThresholdSchedule

@@ -16,8 +16,8 @@ ANIONS = ("S", "P", "Cl")
 def crystalline_anions(atoms: Atoms, rmsd_cutoff: float = 0.15, min_neighbours: int = 6) -> dict[str, np.ndarray]:
     """Boolean masks (over all atoms) of crystalline fcc and hcp anions."""
     from ovito.data import DataCollection
-    from ovito.modifiers import PolyhedralTemplateMatchingModifier
     from ovito.io.ase import ase_to_ovito
+    from ovito.modifiers import PolyhedralTemplateMatchingModifier
     from ovito.pipeline import Pipeline, StaticSource
 
     sym = np.asarray(atoms.get_chemical_symbols())

@@ -11,11 +11,12 @@ import json
 import logging
 import multiprocessing
 import sys
-from collections import deque
 import warnings
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from ase import Atoms
@@ -59,7 +60,7 @@ def frames(path: str | Path, fmt: str = "extxyz", every: int = 1, dt_ps: float |
             return
         except Exception as exc:  # noqa: BLE001 - a truncated last frame: keep what was read
             warnings.warn(f"{path}: frame {k * every} could not be read ({type(exc).__name__}: {exc}); "
-                          "stopping there, earlier frames are analysed")
+                          "stopping there, earlier frames are analysed", stacklevel=2)
             return
         if "time_ps" not in atoms.info:
             if "time" in atoms.info:
@@ -125,7 +126,7 @@ def analyze_frame(index: int, atoms: Atoms, crystallinity: bool = True, cutoff: 
 def _check_species(atoms: Atoms, k: int, path: str) -> bool:
     sym = set(atoms.get_chemical_symbols())
     if not {"P", "S"} <= sym:
-        warnings.warn(f"{path}: frame {k} has no P or S ({', '.join(sorted(sym))}); skipped")
+        warnings.warn(f"{path}: frame {k} has no P or S ({', '.join(sorted(sym))}); skipped", stacklevel=2)
         return False
     return True
 

@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from seilearn.launchers.local import counts, launch_local
     from seilearn.config import load_settings
+    from seilearn.launchers.local import counts, launch_local
     from seilearn.store import get_launchpad
 
     launch_local(args.rockets, campaign_id=args.campaign, categories=args.category)
@@ -36,8 +36,8 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _queue(args: argparse.Namespace) -> int:
-    from seilearn.launchers.queue import submit
     from seilearn.config import load_settings
+    from seilearn.launchers.queue import submit
     from seilearn.store import get_launchpad
 
     n = submit(get_launchpad(load_settings()), args.worker, args.qadapter, max_queued=args.max_queued,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from seilearn.errors import InputError
 
-
 _SCHEDULE_HELP = ("a number, a linear ramp over the run like 300:600, or points VALUE@FRACTION like "
                   "300@0,600@0.5,600@1 (VALUE@NSTEPstep for an absolute step)")
 
@@ -109,9 +108,9 @@ def load_structure(name: str, supercell: str | None = None, species=None):
 
 def _explore(args: argparse.Namespace) -> int:
     from seilearn.commands.selection import load_potential
+    from seilearn.fileio import atomic_write
     from seilearn.md.exploration import run_exploration, write_preselected
     from seilearn.selection.active_set import ActiveSet
-    from seilearn.fileio import atomic_write
 
     temperature, pressure = _schedules(args)  # a malformed schedule is reported before the potential is loaded
     pot, aset = load_potential(args.potential, args.species)

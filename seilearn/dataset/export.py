@@ -7,8 +7,8 @@ stress and provenance in ``info``, and an ASE database.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ase import Atoms
 

@@ -4,16 +4,23 @@ above the save threshold, stop cleanly above the break threshold (an expected ou
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from ase import Atoms, units
 from ase.io import write
 
-from seilearn.md.integrators import (MAX_DRIFT_EV_PER_ATOM, RETARGET_EVERY, DriftMonitor, init_velocities,
-                                     make_dynamics, unphysical)
+from seilearn.md.integrators import (
+    MAX_DRIFT_EV_PER_ATOM,
+    RETARGET_EVERY,
+    DriftMonitor,
+    init_velocities,
+    make_dynamics,
+    unphysical,
+)
 from seilearn.md.schedules import ScheduleLike, pressure_schedule, temperature_schedule
 
 STATUSES = ("completed", "stopped_at_break", "unphysical")

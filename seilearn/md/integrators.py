@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from ase import Atoms, units
-from ase.md.nose_hoover_chain import IsotropicMTKNPT, MTKNPT, NoseHooverChainNVT
+from ase.md.nose_hoover_chain import MTKNPT, IsotropicMTKNPT, NoseHooverChainNVT
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
 
 BAR = 1e-4 * units.GPa

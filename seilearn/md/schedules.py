@@ -13,8 +13,8 @@ held. Two points at the same place make a jump. Written as:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
 
 from seilearn.errors import InputError
 
@@ -57,12 +57,12 @@ class Schedule:
 
     # ---- construction
     @classmethod
-    def constant(cls, value: float, name: str = "schedule", unit: str = "") -> "Schedule":
+    def constant(cls, value: float, name: str = "schedule", unit: str = "") -> Schedule:
         return cls([Point(0.0, float(value))], name, unit)
 
     @classmethod
-    def parse(cls, spec: "ScheduleLike", name: str = "schedule", unit: str = "",
-              positive: bool = False) -> "Schedule":
+    def parse(cls, spec: ScheduleLike, name: str = "schedule", unit: str = "",
+              positive: bool = False) -> Schedule:
         """A Schedule from a number, a string (see the module docstring), a list of (fraction, value)
         pairs, or a Schedule (returned as is). ``positive``: every value must be > 0 (temperatures)."""
         if isinstance(spec, Schedule):
@@ -140,7 +140,7 @@ class Schedule:
         return hash(self.points)
 
 
-ScheduleLike = Union[float, int, str, Schedule, Iterable]
+ScheduleLike = float | int | str | Schedule | Iterable
 
 
 def temperature_schedule(spec: ScheduleLike, name: str = "temperature") -> Schedule:

@@ -17,8 +17,8 @@ next contraction with a symmetric tensor needs only integer multiplicities and n
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import permutations, product
-from functools import lru_cache
 from math import factorial
 
 import numpy as np
@@ -35,7 +35,7 @@ def moment_level(mu: int, nu: int) -> int:
     return 2 + 4 * mu + nu
 
 
-@lru_cache(maxsize=None)
+@cache
 def _components(nu: int) -> tuple[tuple[int, int, int], ...]:
     comps = [c for c in product(range(nu, -1, -1), repeat=3) if sum(c) == nu]
     return tuple(sorted(comps, reverse=True))
@@ -124,7 +124,7 @@ def _round_template(level: int, species_count: int, min_dist: float, max_dist: f
         last_round = new_round
     mapping = basic_scalars + list(range(len(basic), next_id))
     model = MTPModel(
-        version="1.1.0", potential_name=f"MTP1m", scaling=1.0, species_count=species_count, potential_tag="",
+        version="1.1.0", potential_name="MTP1m", scaling=1.0, species_count=species_count, potential_tag="",
         radial_basis={"type": "RBChebyshev", "min": float(min_dist), "max": float(max_dist),
                       "size": int(radial_basis_size)},
         radial_funcs_count=int(radial_funcs_count or (max(mu for mu, _ in tensors) + 1)),
@@ -141,7 +141,7 @@ def _round_template(level: int, species_count: int, min_dist: float, max_dist: f
 _Tensor = tuple[int, int]  # (mu, nu)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _multinomial(e: tuple[int, int, int]) -> int:
     return factorial(sum(e)) // (factorial(e[0]) * factorial(e[1]) * factorial(e[2]))
 
@@ -155,7 +155,7 @@ def _size(rank: int) -> int:
     return (rank + 1) * (rank + 2) // 2
 
 
-@lru_cache(maxsize=None)
+@cache
 def _group_parts(ranks: tuple[int, ...]) -> tuple[tuple[tuple, tuple[int, int, int], int], ...]:
     """Every choice of one exponent triple per group of ``ranks``: (the triples, their sum, the product of
     their multinomials = number of index sequences)."""

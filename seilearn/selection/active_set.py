@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from ase import Atoms
@@ -116,7 +116,7 @@ class ActiveSet:
             handle.write(data)
 
     @classmethod
-    def from_bytes(cls, data: bytes, name: str = "<almtp>", species: Sequence[str] | None = None) -> "ActiveSet":
+    def from_bytes(cls, data: bytes, name: str = "<almtp>", species: Sequence[str] | None = None) -> ActiveSet:
         """Parse an ``.almtp`` (raises InputError when it has no active set or is malformed)."""
         from seilearn.mtp.mtpfile import n_params, read_mtp
 
@@ -182,7 +182,7 @@ class ActiveSet:
                    cfg_text=cfg_text, species=list(species) if species is not None else None)
 
     @classmethod
-    def read(cls, path: str | os.PathLike, species: Sequence[str] | None = None) -> "ActiveSet":
+    def read(cls, path: str | os.PathLike, species: Sequence[str] | None = None) -> ActiveSet:
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -260,7 +260,7 @@ def build_active_set(potential, atoms_list: Sequence[Atoms], mode: str | Selecti
                      progress: bool = False) -> ActiveSet:
     """MaxVol over the training set's selection rows, starting from eps * I (MLIP's train/select)."""
     weights = mode if isinstance(mode, SelectionWeights) else SelectionWeights.for_mode(mode)
-    weights.mode  # validates
+    _ = weights.mode  # the property validates the mode
     rows, owners, eqns = stack_rows(potential, atoms_list, weights, progress=progress)
     state = maxvol(MaxVolState.identity(potential.n_params, eps), rows, np.arange(len(rows)), threshold,
                    max_swaps=max_swaps)

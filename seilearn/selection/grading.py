@@ -7,7 +7,7 @@ largest; in cfg mode the configuration has one row.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from ase import Atoms

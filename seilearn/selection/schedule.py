@@ -15,8 +15,9 @@ rerun firework can never double-count an iteration.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from seilearn.errors import InputError
 
@@ -45,7 +46,7 @@ class ThresholdSchedule:
                                       "interpolation)")
         if not self.breaks:
             raise _err(f"{key}.breaks", "must list at least one break threshold, e.g. [5.5, 4.5, 3.5, 2.5]")
-        for k, b in enumerate(self.breaks):
+        for b in self.breaks:
             if not math.isfinite(b) or b <= self.save:
                 raise _err(f"{key}.breaks", f"break threshold {b} must be a finite number above the save "
                                             f"threshold {self.save}")

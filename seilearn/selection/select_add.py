@@ -12,8 +12,8 @@ Identical candidates (and candidates identical to a training configuration) are 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from ase import Atoms

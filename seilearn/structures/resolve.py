@@ -7,8 +7,8 @@ A reference is a built-in name (``li``, ``lpsc``, ``li2s``, ``li3p``, ``licl``, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ase import Atoms
 

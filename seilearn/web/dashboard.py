@@ -4,6 +4,7 @@ potentials and the provenance of every configuration. Server-rendered; no JavaSc
 from __future__ import annotations
 
 import re
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from seilearn.errors import StoreError

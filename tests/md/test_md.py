@@ -10,7 +10,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.io import read
@@ -56,13 +55,13 @@ def test_production_resumes_after_kill(tmp_path):
     out = tmp_path / "prod"
     steps, every = 600, 20
     code = (
-        "import sys; sys.path.insert(0, {repo!r});"
+        f"import sys; sys.path.insert(0, {os.getcwd()!r});"
         "from ase.build import bulk; from ase.calculators.emt import EMT;"
         "from seilearn.md.production import run_production;"
-        "P = type('P', (), {{'calculator': lambda self: EMT()}});"
-        "run_production(bulk('Cu','fcc',a=3.6,cubic=True).repeat(2), P(), outdir={out!r}, steps={steps},"
-        " temperature=300, dump_every={every}, seed=3)"
-    ).format(repo=os.getcwd(), out=str(out), steps=steps, every=every)
+        "P = type('P', (), {'calculator': lambda self: EMT()});"
+        f"run_production(bulk('Cu','fcc',a=3.6,cubic=True).repeat(2), P(), outdir={str(out)!r}, steps={steps},"
+        f" temperature=300, dump_every={every}, seed=3)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code])
     state_file = out / "checkpoint.json"
     deadline = time.time() + 120

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-from seilearn.mtp.templates import make_template
 from seilearn.mtp.potential import Potential
+from seilearn.mtp.templates import make_template
 
 SPECIES = ("Li", "P", "S", "Cl")
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 import time
+from typing import Any
 
 from fireworks import FiretaskBase, FWAction, Workflow
 

@@ -4,8 +4,6 @@ threshold, the next rung of the exploration ladder, or production."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fireworks import FWAction, explicit_serialize
 
 from seilearn.cutting.campaign import cut_large_frames
