@@ -8,10 +8,7 @@ The stock scripts build a stock LaunchPad, whose id allocation is unsafe on Seca
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -48,18 +45,10 @@ def write_private_if_changed(path: Path, text: str) -> bool:
             return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    from seilearn.fileio import atomic_write
+
+    with atomic_write(path) as handle:  # its temp file is created 0600 and renamed into place
+        handle.write(text)
     return True
 
 

@@ -20,11 +20,9 @@ from typing import Any
 
 from fireworks import FiretaskBase, FWAction, Workflow, explicit_serialize
 
-from seilearn.store import get_launchpad
 from seilearn.workflows import engines
-from seilearn.workflows.builders import keys_of
 from seilearn.workflows.context import TaskContext
-from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
+from seilearn.workflows.tasks.base import SeilearnTask, context_for, log, spawn
 from seilearn.workflows.tasks.label import record_label_provenance
 
 PRIORITY = 10
@@ -76,18 +74,9 @@ def attempt_workflow(ctx: TaskContext, lab, job_id: str, config_ids: list[str], 
     return Workflow([*vasp.fws, collect], links_dict={fw.fw_id: [collect.fw_id] for fw in vasp.fws})
 
 
-def detour(ctx: TaskContext, wf: Workflow) -> FWAction:
-    """FWAction inserting ``wf`` before this firework's children, unless a rerun already added it."""
-    lp = get_launchpad(ctx.settings)
-    keys = list(keys_of(wf))
-    if lp.fireworks.count_documents({"spec._seilearn.campaign_id": ctx.campaign_id,
-                                     "spec._seilearn.key": {"$in": keys}}, limit=1):
-        log.info("steps %s already exist (a rerun); not adding them again", keys[:3])
-        return FWAction()
-    if ctx.refresh().get("state") == "paused":
-        for fw in wf.fws:
-            fw.state = "PAUSED"
-    return FWAction(detours=[wf])
+def detour(ctx, wf: Workflow) -> FWAction:
+    """FWAction inserting ``wf`` between the running firework and its children, unless a rerun already did."""
+    return spawn(ctx, wf, detour=True)
 
 
 @explicit_serialize

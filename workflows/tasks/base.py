@@ -46,8 +46,9 @@ def context_for(task: Any, fw_spec: dict[str, Any]) -> TaskContext:
     return ctx
 
 
-def spawn(ctx: TaskContext, wf: Workflow) -> FWAction:
-    """FWAction adding ``wf`` as children, unless a rerun already added these steps."""
+def spawn(ctx: TaskContext, wf: Workflow, *, detour: bool = False) -> FWAction:
+    """FWAction adding ``wf`` as children (or, with ``detour``, between the running firework and its children),
+    unless a rerun already added these steps."""
     lp = get_launchpad(ctx.settings)
     keys = list(keys_of(wf))
     existing = lp.fireworks.count_documents({"spec._seilearn.campaign_id": ctx.campaign_id,
@@ -58,7 +59,7 @@ def spawn(ctx: TaskContext, wf: Workflow) -> FWAction:
     if ctx.refresh().get("state") == "paused":
         for fw in wf.fws:
             fw.state = "PAUSED"
-    return FWAction(additions=[wf])
+    return FWAction(detours=[wf]) if detour else FWAction(additions=[wf])
 
 
 def record_iteration(ctx: TaskContext, iteration: int, **fields: Any) -> None:

@@ -16,13 +16,12 @@ from typing import Any
 from fireworks import FWAction, Workflow, explicit_serialize
 
 from seilearn.errors import SeilearnError
-from seilearn.store import get_launchpad
 from seilearn.store.hashing import structure_hash
 from seilearn.store.store import now
 from seilearn.workflows import engines
-from seilearn.workflows.builders import _fw, keys_of, label_then, train_fw
+from seilearn.workflows.builders import _fw, label_then, train_fw
 from seilearn.workflows.spec import CampaignSpec, ExplorationRun, ProductionRun
-from seilearn.workflows.tasks.base import SeilearnTask, context_for, log
+from seilearn.workflows.tasks.base import SeilearnTask, context_for, log, spawn
 from seilearn.workflows.tasks.train import training_pairs
 
 
@@ -33,16 +32,7 @@ def event_key(run_name: str, episode: int) -> str:
 
 def detour(ctx, wf: Workflow) -> FWAction:
     """FWAction inserting ``wf`` between the running firework and its children, unless a rerun already did."""
-    keys = list(keys_of(wf))
-    lp = get_launchpad(ctx.settings)
-    if lp.fireworks.count_documents({"spec._seilearn.campaign_id": ctx.campaign_id,
-                                     "spec._seilearn.key": {"$in": keys}}):
-        log.info("steps %s already exist (a rerun); not adding them again", keys[:3])
-        return FWAction()
-    if ctx.refresh().get("state") == "paused":
-        for fw in wf.fws:
-            fw.state = "PAUSED"
-    return FWAction(detours=[wf])
+    return spawn(ctx, wf, detour=True)
 
 
 def _record_event(ctx, key: str, **fields: Any) -> None:
