@@ -43,17 +43,7 @@ def iread_cfg(path: str | os.PathLike, species: Sequence[str] | None = None) -> 
         raise InputError(f"{path}: no such .cfg file")
     try:
         with path.open(encoding="utf-8") as handle:
-            lines = iter(enumerate(handle, 1))
-            index = -1
-            for lineno, line in lines:
-                text = line.strip()
-                if text != "BEGIN_CFG":
-                    if text and not text.startswith("#"):
-                        raise InputError(f"{path}: line {lineno}: {text[:40]!r} outside a BEGIN_CFG ... END_CFG "
-                                         "block; fix or remove the line")
-                    continue
-                index += 1
-                yield _read_one(lines, path, index, lineno, species)
+            yield from _iread_lines(handle, path, species)
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not a text .cfg file ({exc.reason} at byte {exc.start})") from exc
 
@@ -61,6 +51,25 @@ def iread_cfg(path: str | os.PathLike, species: Sequence[str] | None = None) -> 
 def read_cfg(path: str | os.PathLike, species: Sequence[str] | None = None) -> list[Atoms]:
     """All configurations of ``path``."""
     return list(iread_cfg(path, species))
+
+
+def parse_cfg(text: str, species: Sequence[str] | None = None, origin: str = "<text>") -> list[Atoms]:
+    """All configurations of .cfg ``text`` (errors name ``origin`` as they would a file)."""
+    return list(_iread_lines(text.splitlines(keepends=True), origin, species))
+
+
+def _iread_lines(handle, path, species) -> Iterator[Atoms]:
+    lines = iter(enumerate(handle, 1))
+    index = -1
+    for lineno, line in lines:
+        text = line.strip()
+        if text != "BEGIN_CFG":
+            if text and not text.startswith("#"):
+                raise InputError(f"{path}: line {lineno}: {text[:40]!r} outside a BEGIN_CFG ... END_CFG "
+                                 "block; fix or remove the line")
+            continue
+        index += 1
+        yield _read_one(lines, path, index, lineno, species)
 
 
 _SECTIONS = ("Size", "Supercell", "AtomData:", "Energy", "PlusStress:")
@@ -105,7 +114,7 @@ class _Lines:
         return vals
 
 
-def _read_one(lines, path: Path, index: int, start: int, species) -> Atoms:
+def _read_one(lines, path: Path | str, index: int, start: int, species) -> Atoms:
     src = _Lines(lines, f"{path}: configuration {index} (line {start})")
     where = src.where
     seen: set[str] = set()

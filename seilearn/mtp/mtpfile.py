@@ -76,6 +76,7 @@ def read_mtp(source: str | os.PathLike, *, name: str | None = None) -> MTPModel:
         raise InputError(f"{name}: .mtp version {version!r} is not supported (only {', '.join(SUPPORTED_VERSIONS)}); "
                          "convert it with MLIP's `mlp convert` or regenerate the potential")
     check_mtp_text(text, name)
+    # motep's reader and writer take only paths (seilearn's other readers take text)
     with tempfile.NamedTemporaryFile("w", suffix=".mtp", delete=False) as tmp:
         tmp.write(text)
     try:

@@ -200,18 +200,9 @@ def has_active_set(path: str | os.PathLike) -> bool:
 def _parse_cfgs(text: str, species, name: str) -> list[Atoms]:
     if not text.strip():
         return []
-    import tempfile
+    from seilearn.mtp.cfg import parse_cfg
 
-    from seilearn.mtp.cfg import read_cfg
-
-    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as tmp:
-        tmp.write(text)
-    try:
-        return read_cfg(tmp.name, species)
-    except InputError as exc:
-        raise InputError(f"{name}: selected configurations: {exc}") from exc
-    finally:
-        os.unlink(tmp.name)
+    return parse_cfg(text, species, f"{name}: selected configurations")
 
 
 def _types(atoms: Atoms, species: Sequence[str] | None) -> np.ndarray:

@@ -8,7 +8,6 @@ the numeric columns; this reader maps the flag to 0/1 for it and keeps it in ``a
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 from ase import Atoms
 
 from seilearn.errors import InputError
-from seilearn.mtp.cfg import read_cfg
+from seilearn.mtp.cfg import parse_cfg, read_cfg
 
 _FLAGS = {"true": "1", "false": "0", "True": "1", "False": "0", "1": "1", "0": "0"}
 
@@ -66,14 +65,7 @@ def read_cfg_for_selection(path: str | os.PathLike, species: Sequence[str] | Non
                 ghosts[-1] = np.array(flags, bool)
                 k += size
         k += 1
-    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as tmp:
-        tmp.write("".join(out))
-    try:
-        atoms_list = read_cfg(tmp.name, species)
-    except InputError as exc:
-        raise InputError(str(exc).replace(tmp.name, str(path))) from exc
-    finally:
-        os.unlink(tmp.name)
+    atoms_list = parse_cfg("".join(out), species, str(path))
     for atoms, g in zip(atoms_list, ghosts):
         if g is not None:
             atoms.arrays["ghost"] = g
