@@ -19,6 +19,7 @@ from ase.data import atomic_numbers
 
 from seilearn.errors import InputError
 from seilearn.fileio import atomic_write
+from seilearn.species import type_indices
 
 _STRESS = ("xx", "yy", "zz", "yz", "xz", "xy")
 
@@ -215,16 +216,6 @@ def _read_one(lines, path: Path | str, index: int, start: int, species) -> Atoms
     return atoms
 
 
-def _types(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
-    symbols = atoms.get_chemical_symbols()
-    if all(s == "X" for s in symbols) and "mtp_type" in atoms.arrays:
-        return np.asarray(atoms.arrays["mtp_type"], dtype=int)
-    missing = sorted(set(symbols) - set(species))
-    if missing:
-        raise InputError(f"species {', '.join(missing)} not in the species list {list(species)}")
-    return np.array([species.index(s) for s in symbols])
-
-
 PLUS_STRESS_HEADER = " PlusStress:  xx          yy          zz          yz          xz          xy"
 
 
@@ -238,7 +229,7 @@ def plus_stress(atoms: Atoms, stress) -> np.ndarray:
 
 def format_cfg(atoms: Atoms, species: Sequence[str], *, write_nbh_grades: bool | None = None) -> str:
     """The .cfg text of one configuration."""
-    types = _types(atoms, list(species))
+    types = type_indices(atoms, list(species))
     out = ["BEGIN_CFG", " Size", f"    {len(atoms)}"]
     if atoms.pbc.any():
         out.append(" Supercell")

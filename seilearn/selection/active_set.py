@@ -29,6 +29,7 @@ from seilearn.fileio import atomic_write
 from seilearn.mtp.cfg import PLUS_STRESS_HEADER, plus_stress
 from seilearn.selection.features import SelectionWeights, stack_rows
 from seilearn.selection.maxvol import BUILD_THRESHOLD, EPS, MaxVolState, grades, maxvol
+from seilearn.species import type_indices
 
 MVS_MARKER = b"#MVS_v1.1"
 _WEIGHT_KEYS = ("energy_weight", "force_weight", "stress_weight", "site_en_weight", "weight_scaling")
@@ -205,19 +206,10 @@ def _parse_cfgs(text: str, species, name: str) -> list[Atoms]:
     return parse_cfg(text, species, f"{name}: selected configurations")
 
 
-def _types(atoms: Atoms, species: Sequence[str] | None) -> np.ndarray:
-    if species is not None and not all(s == "X" for s in atoms.get_chemical_symbols()):
-        sp = list(species)
-        return np.array([sp.index(s) for s in atoms.get_chemical_symbols()])
-    if "mtp_type" in atoms.arrays:
-        return np.asarray(atoms.arrays["mtp_type"], dtype=int)
-    raise InputError("writing an active set needs the species list (no mtp_type on the configuration)")
-
-
 def _format_no_loss(atoms: Atoms, selected_eqns: list[int], species) -> str:
     """One configuration in MLIP's full-precision (SAVE_NO_LOSS) layout."""
     f = "{:.16e}".format
-    types = _types(atoms, species)
+    types = type_indices(atoms, species, "active set configuration")
     out = ["BEGIN_CFG", " Size", f"    {len(atoms)}"]
     if atoms.pbc.any():
         out.append(" Supercell")

@@ -26,6 +26,7 @@ from ase import Atoms
 
 from seilearn.errors import InputError
 from seilearn.mtp import kernel
+from seilearn.species import type_indices
 
 MODES = ("cfg", "nbh")
 
@@ -138,14 +139,7 @@ def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeig
 
 
 def _types_of(potential, atoms: Atoms) -> np.ndarray:
-    symbols = atoms.get_chemical_symbols()
-    if "mtp_type" in atoms.arrays and all(s == "X" for s in symbols):
-        return np.asarray(atoms.arrays["mtp_type"], dtype=np.int32)
-    index = {s: k for k, s in enumerate(potential.species)}
-    try:
-        return np.array([index[s] for s in symbols], dtype=np.int32)
-    except KeyError as exc:
-        raise InputError(f"species {exc.args[0]} not in the potential's {list(potential.species)}") from exc
+    return type_indices(atoms, potential.species, "configuration (the potential's species)")
 
 
 def _site_rows(potential, arrays: kernel.ModelArrays, atoms: Atoms, centres: np.ndarray | None) -> np.ndarray:
