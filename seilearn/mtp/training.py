@@ -127,13 +127,13 @@ def _ref_stress(a: Atoms) -> np.ndarray | None:
 
 def min_distance(atoms_list: Sequence[Atoms]) -> float:
     """Shortest interatomic distance in the data (1.5 A when no pair is closer than 3 A)."""
-    from ase.neighborlist import neighbor_list
+    from seilearn.mtp.potential import neighbour_pairs
 
     best = np.inf
     for a in atoms_list:
-        d = neighbor_list("d", a, 3.0)
-        if d.size:
-            best = min(best, float(d.min()))
+        i, j, shift = neighbour_pairs(a, 3.0)
+        if i.size:
+            best = min(best, float(np.linalg.norm(a.positions[j] + shift - a.positions[i], axis=1).min()))
     return best if np.isfinite(best) else 1.5
 
 
