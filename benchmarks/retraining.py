@@ -22,8 +22,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SEIL
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.training import SPECIES, dataset, split, timed  # noqa: E402
-from seilearn.mtp.cfg import read_cfg, write_cfg  # noqa: E402
+from benchmarks.training import SPECIES, dataset, labelled_seeds, split, timed  # noqa: E402
 from seilearn.mtp.potential import Potential  # noqa: E402
 from seilearn.mtp.training import errors, min_distance, train  # noqa: E402
 
@@ -32,24 +31,7 @@ EXTRA = Path(__file__).parent / "data" / "lpsc_extra5.cfg"
 
 def extra(n: int = 5):
     """``n`` new labelled configurations (cached after the first CHGNet labelling)."""
-    if EXTRA.exists():
-        return read_cfg(EXTRA, SPECIES)
-    from ase.calculators.singlepoint import SinglePointCalculator
-    from chgnet.model.dynamics import CHGNetCalculator
-
-    from seilearn.structures.seeds import seed_set
-
-    calc = CHGNetCalculator(use_device="cpu")
-    out = []
-    for a in seed_set(n=n, seed=1, max_atoms=64):
-        a = a.copy()
-        a.calc = calc
-        e, f, s = a.get_potential_energy(), a.get_forces(), a.get_stress()
-        a.calc = SinglePointCalculator(a, energy=e, forces=f, stress=s)
-        out.append(a)
-    EXTRA.parent.mkdir(parents=True, exist_ok=True)
-    write_cfg(EXTRA, out, SPECIES)
-    return read_cfg(EXTRA, SPECIES)
+    return labelled_seeds(EXTRA, n, seed=1)
 
 
 def _errs(model, tr, val, new) -> dict[str, float]:

@@ -43,9 +43,30 @@ CACHE = Path(__file__).parent / "data" / "lpsc60.cfg"
 MLIP3 = {"wall_s": 46.0, "train_e": 1.2, "train_f": 60.0, "val_e": 1.4, "val_f": 69.0}
 
 
+def labelled_seeds(path: Path, n: int, seed: int) -> list:
+    """``n`` seed-set configurations labelled by CHGNet, cached in ``path`` after the first labelling."""
+    if path.exists():
+        return read_cfg(path, SPECIES)
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    from seilearn.structures.seeds import seed_set
+
+    calc = CHGNetCalculator(use_device="cpu")
+    out = []
+    for a in seed_set(n=n, seed=seed, max_atoms=64):
+        a = a.copy()
+        a.calc = calc
+        e, f, s = a.get_potential_energy(), a.get_forces(), a.get_stress()
+        a.calc = SinglePointCalculator(a, energy=e, forces=f, stress=s)
+        out.append(a)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_cfg(path, out, SPECIES)
+    return read_cfg(path, SPECIES)
+
+
 def dataset(n: int = 60):
-    if CACHE.exists():
-        return read_cfg(CACHE, SPECIES)
+    return labelled_seeds(CACHE, n, seed=0)
     from ase.calculators.singlepoint import SinglePointCalculator
     from chgnet.model.dynamics import CHGNetCalculator
 
