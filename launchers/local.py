@@ -61,6 +61,8 @@ def recover_lost_runs(lp, home: Path, campaign_id: str | None = None) -> list[in
         launches = list(lp.launches.find({"launch_id": {"$in": fw.get("launches", [])}}, {"host": 1}))
         if all(launch.get("host") in (host, None) for launch in launches):
             lost.append(fw["fw_id"])
+    if lost:  # a rocket killed inside FireWorks' workflow lock leaves it set, and no rocket here holds it any more
+        lp.workflows.update_many({"nodes": {"$in": lost}, "locked": {"$exists": True}}, {"$unset": {"locked": ""}})
     for fw_id in lost:
         lp.rerun_fw(fw_id)
         log.warning("firework %d was left running by a rocket that is gone; rerunning it", fw_id)
