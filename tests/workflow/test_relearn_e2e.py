@@ -19,6 +19,7 @@ import yaml
 from ase.io import read
 
 from seilearn.cli import main
+from seilearn.processes import pid_alive
 from seilearn.store import Store, get_launchpad
 from seilearn.workflows.campaign import status
 from seilearn.workflows.run import run_campaign
@@ -145,6 +146,11 @@ def test_kill9_during_relearning_then_resume_gives_the_same_training_set(setting
     assert _wait_for(lambda: lp.fireworks.count_documents(relearning) > 0), "no relearning firework ever ran"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    # as a user would: run again once the killed rockets are gone (a dying rocket still counts as live, and the
+    # launcher only reruns the fireworks of rockets that are gone)
+    rockets = tmp_path / "home_b" / "rockets"
+    assert _wait_for(lambda: not any(pid_alive(int(json.loads(f.read_text())["pid"])) for f in rockets.glob("*.json")),
+                     timeout=60)
     assert run_campaign(spec, rockets=2, poll_s=1.0) == 0
     doc = status(other, "heal")
     assert doc["state"] == "done" and len(doc["relearn"]) == ref_events
