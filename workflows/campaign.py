@@ -39,7 +39,10 @@ def create_campaign(settings: Settings, spec: CampaignSpec, *, resume: bool = Tr
     if existing:
         if not resume:
             raise SeilearnError(f"campaign {cid!r} exists; pick another name in the spec or resume it")
-        if existing["spec"] != spec.to_dict():
+        stored, given = dict(existing["spec"]), spec.to_dict()
+        if stored.get("max_iterations", 0) >= given["max_iterations"]:
+            stored["max_iterations"] = given["max_iterations"]  # raised by `campaign extend`: same campaign
+        if stored != given:
             raise SeilearnError(f"campaign {cid!r} exists with a different spec; rename the campaign or use "
                                 f"`seilearn campaign extend {cid}`")
         if lp.fireworks.count_documents({"spec._seilearn.campaign_id": cid}, limit=1):

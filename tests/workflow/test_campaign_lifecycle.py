@@ -33,6 +33,11 @@ def test_create_is_idempotent_and_pause_resume(settings, capsys):
     spec.max_iterations = 99
     with pytest.raises(SeilearnError, match="different spec"):
         create_campaign(settings, spec)
+    # after `campaign extend`, running the same spec file again resumes the extended campaign
+    from seilearn.workflows.campaign import extend
+
+    assert "max_iterations raised" in extend(settings, "tiny", 5)
+    assert create_campaign(settings, load_spec(SPEC)) == ("tiny", False)
 
 
 def test_status_of_unknown_campaign(settings):
