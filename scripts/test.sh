@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up .venv if needed, then run the test suite (slow tests excluded; pass -m slow to run them).
+# Set up .venv if needed, lint with ruff, then run the test suite (slow tests excluded; pass -m slow to run them).
 # System packages (Debian's chromium, docker-compose, slurm-wlm and munge) are installed only when asked:
 #   SEILEARN_TEST_SYSTEM_PACKAGES=1 bash scripts/test.sh     (as root; CI does this)
 # Without them the browser, compose and real-SLURM tests skip and say how to enable them.
@@ -23,6 +23,7 @@ if [ "${SEILEARN_TEST_SYSTEM_PACKAGES:-0}" = 1 ]; then
     fi
   fi
 fi
+.venv/bin/ruff check . || { echo "test.sh: ruff found problems (fix them, or see \`.venv/bin/ruff check --fix .\`)" >&2; exit 1; }
 .venv/bin/python -m pytest "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
