@@ -147,8 +147,11 @@ def launch_local(n_rockets: int, campaign_id: str | None = None, categories: lis
     recover_lost_runs(lp, settings.home, campaign_id)
     workdir = str(workdir or Path(settings.work_dir) / "launches")
     # cores/N BLAS and MTP-kernel (OpenMP) threads per rocket: N rockets fill the cores without oversubscribing
+    cores = len(os.sched_getaffinity(0))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, str(max(1, len(os.sched_getaffinity(0)) // max(1, n_rockets))))
+        os.environ.setdefault(var, str(max(1, cores // max(1, n_rockets))))
+    # training and active-set builds are the loop's serial steps (the other rockets wait for them): every core
+    os.environ.setdefault("SEILEARN_TRAIN_THREADS", str(cores))
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_rocket_loop, args=(campaign_id, categories, workdir, idle_exit_s),
                          name=f"rocket-{i}") for i in range(max(1, n_rockets))]

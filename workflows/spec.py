@@ -278,6 +278,8 @@ class ExplorationTask(Section):
     supercell: list[int] | None = spec_field(None, optional(integers(1)), doc="repeat of the structure")
     engine: str = spec_field("local", choice(*ENGINES), doc="local (ASE) or lammps")
     lammps_command: str | None = spec_field(None, optional(lambda k, v: str(v)), doc=LAMMPS_COMMAND_DOC)
+    replicas: int = spec_field(1, integer(1, 64), doc="independent runs per temperature x pressure (own velocities): "
+                               "more candidates per labelling and retraining round")
 
     def check(self, key: str) -> None:
         _check_lammps(key, self.engine, self.lammps_command, self.grade_every)
@@ -446,6 +448,7 @@ class ExplorationRun(Section):
     supercell: list[int] | None = None
     engine: str = "local"
     rung: int = 0
+    replica: int = 0
 
 
 @dataclass
@@ -464,13 +467,15 @@ class ProductionRun(Section):
 
 
 def exploration_runs(spec: CampaignSpec, rung: int = 0) -> list[ExplorationRun]:
-    """The exploration matrix of one iteration: structures x temperatures x pressures, at rung ``rung``."""
+    """The exploration matrix of one iteration: structures x temperatures x pressures x replicas, at rung
+    ``rung`` (replicas differ in their run ids, from which their velocities are seeded)."""
     ladder = spec.ladder
     return [ExplorationRun(task_index=i, structure=task.structure, temperature_K=temp, pressure_bar=press,
                            steps=ladder.steps(task.steps, rung), timestep_fs=task.timestep_fs,
                            grade_every=task.grade_every, ensemble=task.ensemble, supercell=task.supercell,
-                           engine=task.engine, rung=rung)
-            for i, task in enumerate(spec.exploration) for temp in task.temperatures for press in task.pressures_bar]
+                           engine=task.engine, rung=rung, replica=rep)
+            for i, task in enumerate(spec.exploration) for temp in task.temperatures for press in task.pressures_bar
+            for rep in range(task.replicas)]
 
 
 def production_runs(spec: CampaignSpec) -> list[ProductionRun]:

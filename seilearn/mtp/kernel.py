@@ -3,12 +3,16 @@ and site-energy Jacobians, threaded over atoms with OpenMP.
 
 Threads: ``$SEILEARN_THREADS`` if set, else OpenMP's default (``$OMP_NUM_THREADS``, else every core this process
 may run on). Processes that share a machine set one of them to their share of the cores (the local launcher
-gives each rocket its own).
+gives each rocket its own). Training and active-set builds are the loop's serial steps (nothing else of the
+campaign runs beside them), so they may use more: ``$SEILEARN_TRAIN_THREADS`` (the local launcher sets it to
+every core), applied with ``serial_step_threads()``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +29,11 @@ except ImportError as exc:  # pragma: no cover - the extension is built by `pip 
                       "`python setup.py build_ext --inplace`) in the repository, with gcc and Python headers") from exc
 
 
-def threads() -> int:
-    """Threads a kernel call uses (0 means OpenMP's default)."""
-    value = os.environ.get("SEILEARN_THREADS", "").strip()
+_OVERRIDE: list[int] = []  # set by serial_step_threads() for the duration of a training
+
+
+def _env_threads(name: str) -> int:
+    value = os.environ.get(name, "").strip()
     if not value:
         return 0
     try:
@@ -37,8 +43,27 @@ def threads() -> int:
     if n < 1:
         from seilearn.errors import InputError
 
-        raise InputError(f"SEILEARN_THREADS={value!r} must be a positive integer (threads per process)")
+        raise InputError(f"{name}={value!r} must be a positive integer (threads per process)")
     return n
+
+
+def threads() -> int:
+    """Threads a kernel call uses (0 means OpenMP's default)."""
+    return _OVERRIDE[-1] if _OVERRIDE else _env_threads("SEILEARN_THREADS")
+
+
+@contextmanager
+def serial_step_threads() -> Iterator[int]:
+    """Within: kernel calls use ``$SEILEARN_TRAIN_THREADS`` threads when it is set (else as outside)."""
+    n = _env_threads("SEILEARN_TRAIN_THREADS")
+    if not n:
+        yield default_threads()
+        return
+    _OVERRIDE.append(n)
+    try:
+        yield n
+    finally:
+        _OVERRIDE.pop()
 
 
 def default_threads() -> int:

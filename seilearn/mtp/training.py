@@ -192,16 +192,20 @@ class _Residuals:
             self.rows.append((row, row + 1, row + 1 + 3 * len(a), has_s))
             row += 1 + 3 * len(a) + (6 if has_s else 0)
         self.n_res = row
-        self._block: np.ndarray | None = None
-        self._jv = np.zeros((9, self.arrays.n_par))
+        self._spans_cache = list(zip([rw[0] for rw in self.rows], [rw[0] for rw in self.rows][1:] + [self.n_res]))
+        # fixed work units: partial sums are added in chunk order, so results do not depend on the thread count
+        n_cfg = len(self.atoms)
+        self._chunks = [range(s, min(s + CHUNK, n_cfg)) for s in range(0, n_cfg, CHUNK)]
+        self._max_rows = max((b - a for a, b in self._spans_cache), default=1)
 
-    def _config(self, k: int, coeffs, r: np.ndarray, sq: dict, block: np.ndarray | None) -> None:
+    def _config(self, k: int, coeffs, r: np.ndarray, sq: dict, block: np.ndarray | None,
+                jv: np.ndarray | None = None) -> None:
         """Residuals of configuration k into ``r`` (its own rows) and, when ``block`` is given (zeroed, its
-        rows only), the weighted Jacobian rows; accumulates the statistics in ``sq``."""
+        rows only), the weighted Jacobian rows (``jv``: a 9 x n_par scratch array); accumulates the statistics
+        in ``sq``."""
         r0, r1, r2, has_s = self.rows[k]
         n3 = r2 - r1
         if block is not None:
-            jv = self._jv
             jv.fill(0.0)
             energy, forces, virial = self.kernels[k].evaluate(coeffs, block[0], block[1:1 + n3], jv)
         else:
@@ -228,7 +232,7 @@ class _Residuals:
                 sq["s"] += float(ds @ ds)
                 sq["ns"] += 6
             if block is not None:
-                jv3 = self._jv.reshape(3, 3, -1)
+                jv3 = jv.reshape(3, 3, -1)
                 block[1 + n3:7 + n3] = (jv3 + jv3.transpose(1, 0, 2)).reshape(9, -1)[_VOIGT] * (half * self.s_scale[k])
 
     @staticmethod
@@ -241,39 +245,78 @@ class _Residuals:
 
     def evaluate(self, theta: np.ndarray, jacobian: bool = True) -> tuple[np.ndarray, np.ndarray | None, dict]:
         """(residuals, full Jacobian or None, statistics). The full Jacobian is n_res x n_par; the optimiser
-        uses ``normal_equations``, which never holds more than one configuration's rows."""
+        uses ``normal_equations``, which never holds more than one configuration's rows per thread."""
         coeffs = self.arrays.split(theta)
         r = np.empty(self.n_res)
         jac = np.zeros((self.n_res, self.arrays.n_par)) if jacobian else None
-        sq = {"e": 0.0, "ne": 0, "f": 0.0, "nf": 0, "s": 0.0, "ns": 0}
-        for k in range(len(self.kernels)):
-            r0 = self.rows[k][0]
-            r_end = self.rows[k + 1][0] if k + 1 < len(self.rows) else self.n_res
-            self._config(k, coeffs, r, sq, jac[r0:r_end] if jacobian else None)
-        return r, jac, self._stats(sq)
+        if jacobian:
+            sq = _zero_stats()
+            jv = np.zeros((9, self.arrays.n_par))
+            for k, (a, b) in enumerate(self._spans_cache):
+                self._config(k, coeffs, r, sq, jac[a:b], jv)
+            return r, jac, self._stats(sq)
+
+        def work(chunk: range) -> dict:
+            sq = _zero_stats()
+            for k in chunk:
+                self._config(k, coeffs, r, sq, None)
+            return sq
+        return r, None, self._stats(_sum_stats(_map_chunks(work, self._chunks)))
 
     def normal_equations(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-        """(residuals r, J^T J, J^T r, statistics), accumulated one configuration's Jacobian rows at a time, so
-        memory stays O(n_par^2) however large the training set."""
+        """(residuals r, J^T J, J^T r, statistics), accumulated one configuration's Jacobian rows at a time (per
+        thread: ``seilearn.mtp.kernel.threads``), so memory stays O(n_par^2) however large the training set."""
         coeffs = self.arrays.split(theta)
         p = self.arrays.n_par
         r = np.empty(self.n_res)
-        h = np.zeros((p, p))
-        g = np.zeros(p)
-        sq = {"e": 0.0, "ne": 0, "f": 0.0, "nf": 0, "s": 0.0, "ns": 0}
-        if self._block is None:
-            self._block = np.zeros((max(b - a for a, b in self._spans()), p))
-        for k, (a, b) in enumerate(self._spans()):
-            block = self._block[:b - a]
-            block.fill(0.0)
-            self._config(k, coeffs, r, sq, block)
-            h += block.T @ block
-            g += block.T @ r[a:b]
-        return r, h, g, self._stats(sq)
 
-    def _spans(self) -> list[tuple[int, int]]:
-        starts = [row[0] for row in self.rows]
-        return list(zip(starts, starts[1:] + [self.n_res]))
+        def work(chunk: range) -> tuple[np.ndarray, np.ndarray, dict]:
+            h, g, sq = np.zeros((p, p)), np.zeros(p), _zero_stats()
+            buf, jv = np.empty((self._max_rows, p)), np.zeros((9, p))
+            for k in chunk:
+                a, b = self._spans_cache[k]
+                block = buf[:b - a]
+                block.fill(0.0)
+                self._config(k, coeffs, r, sq, block, jv)
+                h += block.T @ block
+                g += block.T @ r[a:b]
+            return h, g, sq
+        parts = _map_chunks(work, self._chunks)
+        h, g = np.zeros((p, p)), np.zeros(p)
+        for hk, gk, _ in parts:
+            h += hk
+            g += gk
+        return r, h, g, self._stats(_sum_stats([sq for _, _, sq in parts]))
+
+
+# configurations per work unit of the residual and normal-equation sums
+CHUNK = 16
+
+
+def _zero_stats() -> dict:
+    return {"e": 0.0, "ne": 0, "f": 0.0, "nf": 0, "s": 0.0, "ns": 0}
+
+
+def _sum_stats(parts: Sequence[dict]) -> dict:
+    total = _zero_stats()
+    for sq in parts:
+        for key, value in sq.items():
+            total[key] += value
+    return total
+
+
+def _map_chunks(work: Callable, chunks: Sequence[range]) -> list:
+    """``[work(c) for c in chunks]``, on ``kernel.default_threads()`` threads (the compiled kernel and NumPy's
+    products release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from seilearn.mtp.kernel import default_threads
+
+    n = min(default_threads(), len(chunks))
+    if n <= 1:
+        return [work(c) for c in chunks]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mtp-fit") as pool:
+        return list(pool.map(work, chunks))
 
 
 def _loss(r: np.ndarray, n_cfg: int) -> float:

@@ -171,3 +171,43 @@ def test_bad_input(emt_data):
         T.train([], SPECIES)
     with pytest.raises(InputError, match="species"):
         T.train(emt_data[:2], SPECIES, init=make_template(2, 3, 2.0, 4.5), max_iter=1)
+
+
+def test_threaded_sums_do_not_depend_on_the_thread_count(emt_data, monkeypatch):
+    """The normal equations are summed in fixed chunks of configurations, so 1 and 3 threads give the same bits
+    (a campaign retrained on another machine reproduces its potentials)."""
+    data = cells(2 * T.CHUNK + 3, seed=5)  # three chunks, the last one short
+    teacher = Potential(_random_model(data, level=4, seed=2), SPECIES)
+    data = label(data, teacher.calculator)
+    model = _random_model(data, level=4, seed=4)
+    res = T._Residuals(model, data, T.DEFAULT_WEIGHTS)
+    theta = np.array(model.parameters)
+    out = {}
+    for n in ("1", "3"):
+        monkeypatch.setenv("SEILEARN_THREADS", n)
+        out[n] = (res.normal_equations(theta), res.evaluate(theta, jacobian=False))
+    (r1, h1, g1, s1), (q1, _, t1) = out["1"]
+    (r3, h3, g3, s3), (q3, _, t3) = out["3"]
+    for a, b in ((r1, r3), (h1, h3), (g1, g3), (q1, q3)):
+        np.testing.assert_array_equal(a, b)
+    assert s1 == s3 and t1 == t3
+    # and they are the full Jacobian's
+    r, jac, _ = res.evaluate(theta)
+    np.testing.assert_allclose(h1, jac.T @ jac, rtol=1e-12, atol=1e-12 * np.abs(h1).max())
+
+
+def test_serial_step_threads(monkeypatch):
+    from seilearn.mtp import kernel
+
+    monkeypatch.setenv("SEILEARN_THREADS", "1")
+    monkeypatch.delenv("SEILEARN_TRAIN_THREADS", raising=False)
+    with kernel.serial_step_threads() as n:
+        assert n == 1 and kernel.threads() == 1
+    monkeypatch.setenv("SEILEARN_TRAIN_THREADS", "2")
+    with kernel.serial_step_threads() as n:
+        assert n == 2 and kernel.threads() == 2
+    assert kernel.threads() == 1
+    monkeypatch.setenv("SEILEARN_TRAIN_THREADS", "two")
+    with pytest.raises(InputError, match="SEILEARN_TRAIN_THREADS"):
+        with kernel.serial_step_threads():
+            pass

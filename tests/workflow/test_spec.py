@@ -111,3 +111,21 @@ def test_ladder_defaults_to_the_production_length(tmp_path, base):
     top = spec.top_rung
     assert max(r.steps for r in exploration_runs(spec, top)) == 1000
     assert all(r.rung == top for r in exploration_runs(spec, top))
+
+
+def test_replicas_multiply_the_exploration_matrix(tmp_path, base):
+    from seilearn.workflows.builders import iteration_workflow
+    from seilearn.workflows.spec import exploration_runs
+
+    data = copy.deepcopy(base)
+    data["exploration"] = [{"structure": "lpsc", "temperatures": [300, 400], "steps": 10, "replicas": 3}]
+    spec = load_spec(write(tmp_path, data))
+    runs = exploration_runs(spec)
+    assert [(r.temperature_K, r.replica) for r in runs] == [(t, k) for t in (300.0, 400.0) for k in range(3)]
+    # each replica is its own firework with its own run id (the velocity seed is drawn from it)
+    wf = iteration_workflow(spec, "c", 0, 0, "p0")
+    ids = [t["run_id"] for fw in wf.fws for t in fw.tasks if "run_id" in t]
+    assert len(ids) == 6 == len(set(ids))
+    data["exploration"][0]["replicas"] = 0
+    with pytest.raises(InputError, match=r"exploration\[0\]\.replicas"):
+        load_spec(write(tmp_path, data))

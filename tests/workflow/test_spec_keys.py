@@ -198,6 +198,7 @@ PROBES: dict[str, Probe] = {
     "exploration.grade_every": (_set("exploration[0].grade_every", 7), submitted),
     "exploration.ensemble": (_set("exploration[1].ensemble", "npt"), submitted),
     "exploration.supercell": (_set("exploration[0].supercell", [1, 1, 2]), submitted),
+    "exploration.replicas": (_set("exploration[0].replicas", 2), submitted),
     "exploration.engine": (lambda d: d["exploration"][0].update(engine="lammps", lammps_command="stand-in",
                                                                  grade_every=1), submitted),
     "exploration.lammps_command": (lambda d: d["exploration"][0].update(engine="lammps", grade_every=1,

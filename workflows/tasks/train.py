@@ -5,6 +5,7 @@ from __future__ import annotations
 from fireworks import FWAction, explicit_serialize
 
 from seilearn.cutting.campaign import weigh_cuts
+from seilearn.mtp.kernel import serial_step_threads
 from seilearn.store.store import latest_ok_label
 from seilearn.workflows import engines
 from seilearn.workflows.builders import iteration_workflow, with_crossval
@@ -51,8 +52,9 @@ class TrainTask(SeilearnTask):
             parent = self.get("parent_potential_id")
             warm = bool(parent) and not ctx.spec.mtp.fresh_fit(it)
             init = ctx.store.potential_file(parent, "mtp").decode() if warm else None
-            mtp_text, metrics = engines.train(ctx.spec, atoms, init_text=init, seed=it)
-            almtp = engines.active_set(ctx.spec, mtp_text, atoms)
+            with serial_step_threads():  # nothing else of the loop runs now: the other rockets wait for this
+                mtp_text, metrics = engines.train(ctx.spec, atoms, init_text=init, seed=it)
+                almtp = engines.active_set(ctx.spec, mtp_text, atoms)
             ctx.store.add_potential(
                 potential_id=potential_id, training_set=pairs, files={"mtp": mtp_text.encode(), "almtp": almtp},
                 campaign_id=ctx.campaign_id, iteration=it, stage=stage, parent_potential_id=parent,
