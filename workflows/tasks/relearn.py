@@ -1,7 +1,7 @@
 """Self-healing production: a run whose grade crosses ``production.threshold_break`` goes back to learning.
 
-The run stops cleanly (status ``extrapolating``, checkpoint kept). Its frames above the save threshold and a
-fresh exploration started from its last checkpoint are pooled, selected (MaxVol against the production
+The run stops cleanly (status ``extrapolating``, checkpoint kept). Its frames above the save threshold and
+fresh explorations started from its last checkpoint (one per ``replicas`` of the interface's task) are pooled, selected (MaxVol against the production
 potential's active set), labelled and trained on, and the run resumes from its checkpoint with the new
 potential. Every step is a FireWorks *detour* of the one before, so the run's analysis (its child) waits for the
 resumed run. Episodes are bounded by ``production.max_relearn``; one more crossing fails the firework with the
@@ -115,22 +115,24 @@ def watched_production(task: Any, ctx, run: ProductionRun, outdir) -> FWAction:
 
 def relearn_workflow(spec: CampaignSpec, campaign_id: str, run: ProductionRun, episode: int, iteration: int,
                      potential_id: str, xrun: ExplorationRun, extrapolation: dict[str, Any]) -> Workflow:
-    """The fresh exploration, then the selection over it and the run's frames (which detours into labelling,
-    training and the resumed run)."""
+    """The fresh explorations (the interface task's ``replicas``, each with its own velocities), then the selection
+    over them and the run's frames (which detours into labelling, training and the resumed run)."""
     from seilearn.workflows.tasks.explore import ExploreTask
 
     tag = event_key(run.name, episode)
     stage = spec.thresholds.n_stages - 1
-    run_id = f"{campaign_id}-{tag}-x00"
-    explore = _fw(ExploreTask(campaign_id=campaign_id, run_id=run_id, iteration=iteration, stage=stage,
-                              potential_id=potential_id, run=xrun.to_dict()),
-                  campaign_id, f"relearn:{tag}:explore", "explore", spec.queues["explore"],
-                  f"relearn {tag}: explore from the production snapshot", 15)
+    replicas = spec.exploration[xrun.task_index].replicas
+    run_ids = [f"{campaign_id}-{tag}-x{k:02d}" for k in range(replicas)]
+    explore = [_fw(ExploreTask(campaign_id=campaign_id, run_id=rid, iteration=iteration, stage=stage,
+                               potential_id=potential_id, run={**xrun.to_dict(), "replica": k}),
+                   campaign_id, f"relearn:{tag}:explore" + (f":{k}" if k else ""), "explore", spec.queues["explore"],
+                   f"relearn {tag}: explore from the production snapshot" + (f" (replica {k})" if k else ""), 15)
+               for k, rid in enumerate(run_ids)]
     select = _fw(RelearnSelectTask(campaign_id=campaign_id, run=run.to_dict(), episode=episode, iteration=iteration,
-                                   potential_id=potential_id, run_ids=[run_id],
+                                   potential_id=potential_id, run_ids=run_ids,
                                    frames_file=extrapolation.get("frames_file")),
                  campaign_id, f"relearn:{tag}:select", "select", spec.queues["train"], f"relearn {tag}: select", 20)
-    return Workflow([explore, select], links_dict={explore.fw_id: [select.fw_id]})
+    return Workflow([*explore, select], links_dict={fw.fw_id: [select.fw_id] for fw in explore})
 
 
 def _pool(ctx, iteration: int, frames: list, source: dict[str, Any], seen: set[str]) -> list:
