@@ -1,12 +1,13 @@
 """Self-healing production: a run whose grade crosses ``production.threshold_break`` goes back to learning.
 
 The run stops cleanly (status ``extrapolating``, checkpoint kept). Its frames above the save threshold and
-fresh explorations started from its last checkpoint (one per ``replicas`` of the interface's task) are pooled, selected (MaxVol against the production
-potential's active set), labelled and trained on, and the run resumes from its checkpoint with the new
-potential. Every step is a FireWorks *detour* of the one before, so the run's analysis (its child) waits for the
-resumed run. Episodes are bounded by ``production.max_relearn``; one more crossing fails the firework with the
-reason. Each episode is recorded in the campaign's ``relearn`` map (run, episode, step, grade, old and new
-potential, selected configurations) and every id is derived from (run, episode), so a rerun adds nothing twice.
+fresh explorations started from its last checkpoint (one per ``replicas`` of the interface's task) are pooled,
+selected (MaxVol against the production potential's active set), labelled and trained on, and the run resumes
+from its checkpoint with the new potential. Every step is a FireWorks *detour* of the one before, so the run's
+analysis (its child) waits for the resumed run. Episodes are bounded by ``production.max_relearn``; one more
+crossing fails the firework with the reason. Each episode is recorded in the campaign's ``relearn`` map (run,
+episode, step, grade, old and new potential, selected configurations) and every id is derived from (run, episode),
+so a rerun adds nothing twice.
 """
 
 from __future__ import annotations
