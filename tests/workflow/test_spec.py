@@ -95,7 +95,7 @@ def test_paper_labeller_settings_build_a_vasp_labeller():
 def test_spec_round_trips_through_its_dict():
     from seilearn.workflows.spec import CampaignSpec
 
-    for name in ("lpsc_li_local.yaml", "lpsc_li_paper.yaml"):
+    for name in ("lpsc_li_local.yaml", "lpsc_li_local_10ps.yaml", "lpsc_li_paper.yaml"):
         spec = load_spec(EXAMPLES / name)
         assert CampaignSpec.from_dict(spec.to_dict()).to_dict() == spec.to_dict()
 
