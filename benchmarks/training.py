@@ -67,22 +67,6 @@ def labelled_seeds(path: Path, n: int, seed: int) -> list:
 
 def dataset(n: int = 60):
     return labelled_seeds(CACHE, n, seed=0)
-    from ase.calculators.singlepoint import SinglePointCalculator
-    from chgnet.model.dynamics import CHGNetCalculator
-
-    from seilearn.structures.seeds import seed_set
-
-    calc = CHGNetCalculator(use_device="cpu")
-    out = []
-    for a in seed_set(n=n, seed=0, max_atoms=64):
-        a = a.copy()
-        a.calc = calc
-        e, f, s = a.get_potential_energy(), a.get_forces(), a.get_stress()
-        a.calc = SinglePointCalculator(a, energy=e, forces=f, stress=s)
-        out.append(a)
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    write_cfg(CACHE, out, SPECIES)
-    return read_cfg(CACHE, SPECIES)
 
 
 def motep_default(train_set, md, max_iter):
