@@ -148,12 +148,23 @@ def _metrics(log: Any) -> dict[str, Any]:
 
 
 @timed
-def active_set(spec: CampaignSpec, mtp_text: str, atoms: list[Atoms]) -> bytes:
-    """Build the MaxVol active set of the training set; returns the .almtp file bytes."""
-    from seilearn.selection import build_active_set
+def active_set(spec: CampaignSpec, mtp_text: str, atoms: list[Atoms],
+               parent_almtp: bytes | None = None) -> tuple[bytes, dict[str, Any]]:
+    """The MaxVol active set of the training set: (.almtp file bytes, how it was built).
 
-    aset = build_active_set(_potential(spec, mtp_text), atoms, mode=spec.selection.mode)
-    return aset.to_bytes(mtp_text=mtp_text, species=spec.elements)
+    With ``parent_almtp`` (a warm retrain) MaxVol starts from the parent's active rows, re-evaluated with the new
+    potential (``update_active_set``); otherwise it is built from eps * I as ``mlp train`` does."""
+    from seilearn.selection import build_active_set, update_active_set
+
+    pot = _potential(spec, mtp_text)
+    parent = _active_set_from(parent_almtp, spec.elements) if parent_almtp is not None else None
+    if parent is not None and parent.mode == spec.selection.mode:
+        aset = update_active_set(pot, atoms, parent)
+    else:
+        aset = build_active_set(pot, atoms, mode=spec.selection.mode)
+    info = {"start": "parent" if aset.seeded else "eps", "seeded_rows": aset.seeded, "swaps": aset.state.swaps,
+            "filled_rows": aset.filled, "log_abs_det": aset.state.log_abs_det}
+    return aset.to_bytes(mtp_text=mtp_text, species=spec.elements), info
 
 
 def _potential(spec: CampaignSpec, mtp_text: str):
@@ -242,8 +253,8 @@ def produce(spec: CampaignSpec, run: ProductionRun, mtp_text: str, outdir: Path,
 def produce_watched(spec: CampaignSpec, run: ProductionRun, mtp_text: str, almtp: bytes, outdir: Path, *,
                     potential_id: str, grade_every: int, save: float, brk: float) -> dict[str, Any]:
     """A local production run graded every ``grade_every`` steps against the potential's active set: it stops
-    cleanly above ``brk`` (status ``extrapolating``) and resumes from its checkpoint when run again with
-    another ``potential_id`` (seilearn.md.production)."""
+    cleanly above ``brk``, or when it goes unphysical between two checks (status ``extrapolating``), and resumes
+    from its checkpoint when run again with another ``potential_id`` (seilearn.md.production)."""
     from seilearn.md.production import run_production
 
     pot = _potential(spec, mtp_text)
@@ -252,7 +263,8 @@ def produce_watched(spec: CampaignSpec, run: ProductionRun, mtp_text: str, almtp
                          steps=run.steps, temperature=run.temperature_K, pressure_bar=run.pressure_bar,
                          timestep_fs=run.timestep_fs, dump_every=run.dump_every, seed=run.seed,
                          grader=lambda atoms: aset.grade(pot, atoms), grade_every=grade_every,
-                         threshold_save=save, threshold_break=brk, potential_id=potential_id)
+                         threshold_save=save, threshold_break=brk, potential_id=potential_id,
+                         learn_on_failure=True)
     return res.summary()
 
 

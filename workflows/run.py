@@ -11,7 +11,8 @@ from seilearn.config import load_settings
 def run_campaign(spec_path: str | Path, rockets: int = 2, poll_s: float = 5.0) -> int:
     """Run (or resume) the campaign of ``spec_path`` here; Ctrl-C stops it and the same call resumes it."""
     from seilearn.launchers.local import launch_local
-    from seilearn.workflows.campaign import create_campaign, format_status, status
+    from seilearn.store import Store, get_launchpad
+    from seilearn.workflows.campaign import create_campaign, format_status, progress, status
     from seilearn.workflows.spec import load_spec
 
     settings = load_settings()
@@ -23,10 +24,11 @@ def run_campaign(spec_path: str | Path, rockets: int = 2, poll_s: float = 5.0) -
     procs = launch_local(rockets, campaign_id=cid, wait=False, idle_exit_s=5.0)
     last = ""
     t0 = time.time()
+    store, lp = Store.open(settings, must_exist=True), get_launchpad(settings)
     try:
         while any(p.is_alive() for p in procs):
             time.sleep(poll_s)
-            line = _progress_line(status(settings, cid))
+            line = _progress_line(progress(store, lp, cid))
             if line != last:
                 print(f"[seilearn {time.time() - t0:7.0f} s] {line}", flush=True)
                 last = line
@@ -64,6 +66,6 @@ def _progress_line(doc: dict) -> str:
     hist = sorted(doc.get("history", []), key=lambda h: h["iteration"])
     last = hist[-1] if hist else {}
     return (f"{doc.get('state')}: iteration {doc.get('iteration')}, stage {stage + 1}/{len(breaks)} "
-            f"(break {breaks[stage] if stage < len(breaks) else '-'}), training set {doc.get('n_labelled')}, "
+            f"(break {breaks[stage] if stage < len(breaks) else '-'}), training set {doc.get('n_train', '-')}, "
             f"last selection {last.get('n_selected', '-')}; fireworks "
             + " ".join(f"{k.lower()} {v}" for k, v in sorted(fws.items())))

@@ -15,7 +15,13 @@ a grade above ``threshold_break`` stops the run cleanly (status ``extrapolating`
 this potential's preselected frames and the last checkpoint to ``relearn-<n>.extxyz`` / ``snapshot-<n>.extxyz``
 for learning. Run again with another ``potential_id`` and it resumes from the checkpoint, recording the switch
 (step, old and new potential) in ``checkpoint.json`` and the summary; every frame names the potential that
-made it.
+made it. The new potential starts again at the run's own timestep (a halving was the old potential's).
+
+With ``learn_on_failure`` (a watched run), a run that goes unphysical between two grade checks stops for
+learning the same way (the stop record names the ``failure`` instead of a grade): an MTP that blows up within
+a hundred steps has left its training domain, and a smaller timestep would only carry the run on with a wrong
+potential (measured on the demo: such halvings left 10000-step productions covering 2.8-7.1 ps). Only when the
+potential learned from that failure fails again from the same checkpoint is the timestep halved.
 """
 
 from __future__ import annotations
@@ -62,8 +68,11 @@ class ProductionResult:
     potentials: list[dict[str, Any]] = field(default_factory=list)  # which potential ran from which step
     extrapolation: dict[str, Any] | None = None  # where and why an ``extrapolating`` run stopped
 
+    time_ps: float = 0.0  # simulated time reached (steps_done steps at the timesteps of timestep_history)
+
     def summary(self) -> dict[str, Any]:
-        return {"status": self.status, "steps_done": self.steps_done, "trajectory": self.trajectory,
+        return {"status": self.status, "steps_done": self.steps_done, "time_ps": self.time_ps,
+                "trajectory": self.trajectory,
                 "frames": self.frames, "timestep_fs": self.timestep_fs, "timestep_history": self.timestep_history,
                 "restarts": self.restarts, "wall_s": self.wall_s, "max_grade": self.max_grade,
                 "potentials": self.potentials, "extrapolation": self.extrapolation}
@@ -106,12 +115,14 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
                    ensemble: str = "npt", max_drift_ev_per_atom: float | None = MAX_DRIFT_EV_PER_ATOM,
                    retarget_every: int = RETARGET_EVERY, grader: Callable[[Atoms], Any] | None = None,
                    grade_every: int = 100, threshold_save: float | None = None,
-                   threshold_break: float | None = None, potential_id: str | None = None) -> ProductionResult:
+                   threshold_break: float | None = None, potential_id: str | None = None,
+                   learn_on_failure: bool = False) -> ProductionResult:
     """Run (or resume) a production trajectory in ``outdir``. ``temperature`` (K) and ``pressure_bar``: numbers
     or schedules over the ``steps`` of the run (e.g. "300:600"); frames record the targets at their step.
 
     ``grader(atoms) -> grade`` (or ``(grade, per_atom)``), when given, is called every ``grade_every`` steps;
-    see the module docstring for ``threshold_save``/``threshold_break`` and ``potential_id``."""
+    see the module docstring for ``threshold_save``/``threshold_break``, ``potential_id`` and
+    ``learn_on_failure``."""
     t_sched, p_sched = temperature_schedule(temperature), pressure_schedule(pressure_bar, "pressure_bar")
     t_sched.check(steps)
     p_sched.check(steps)
@@ -141,11 +152,13 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
         res.timestep_history = state.get("timestep_history", [])
         res.potentials = state.get("potentials", [])
         res.max_grade = state.get("max_grade")
+        failure_stops = list(state.get("failure_stops", []))
         stopped = state.get("extrapolation")
         if stopped and stopped.get("potential_id") == potential_id:
             # a rerun with the potential that already extrapolated: the same outcome, nothing run again
             res.status, res.extrapolation, res.restarts = "extrapolating", stopped, int(state.get("restarts", 0))
             res.steps_done, res.timestep_fs, res.frames = step, dt, _truncate(traj, t_fs / 1000.0)
+            res.time_ps = t_fs / 1000.0
             return res
         current = read(ckpt, format="extxyz") if ckpt.exists() else None
         res.restarts = int(state.get("restarts", 0)) + 1
@@ -154,7 +167,12 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
         if stopped:  # resuming with a new potential after learning from the frames where the old one extrapolated
             res.potentials.append({"from_step": step, "potential_id": potential_id,
                                    "previous_potential_id": stopped.get("potential_id"),
-                                   "stopped_at_step": stopped.get("step"), "grade": stopped.get("grade")})
+                                   "stopped_at_step": stopped.get("step"), "grade": stopped.get("grade"),
+                                   **({"failure": stopped["failure"]} if stopped.get("failure") else {})})
+            if dt != timestep_fs:  # the halving answered the old potential's failure
+                dt = timestep_fs
+                res.timestep_history.append({"from_step": step, "timestep_fs": dt,
+                                             "reason": f"new potential {potential_id}"})
         elif res.potentials and res.potentials[-1].get("potential_id") != potential_id:
             res.potentials.append({"from_step": step, "potential_id": potential_id,
                                    "previous_potential_id": res.potentials[-1].get("potential_id")})
@@ -165,6 +183,7 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
         current = atoms.copy()
         init_velocities(current, target_t(0), seed)
         step, t_fs, dt = 0, 0.0, timestep_fs
+        failure_stops = []
         traj.unlink(missing_ok=True)
         presel.unlink(missing_ok=True)
         write(traj, _frame(current, 0, dt, 0.0, target_t(0), target_p(0), potential_id), format="extxyz")
@@ -177,7 +196,8 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
         tmp_state = state_file.with_suffix(".tmp")
         tmp_state.write_text(json.dumps({"step": step, "time_fs": t_fs, "timestep_fs": dt, "restarts": res.restarts,
                                          "timestep_history": res.timestep_history, "potentials": res.potentials,
-                                         "max_grade": res.max_grade, "extrapolation": extrapolation}))
+                                         "max_grade": res.max_grade, "extrapolation": extrapolation,
+                                         "failure_stops": failure_stops}))
         os.replace(tmp_state, state_file)
 
     def watch(at: int, at_fs: float) -> dict[str, Any] | None:
@@ -201,8 +221,8 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
             monitor = DriftMonitor(dyn, max_drift_ev_per_atom)
         n = min(dump_every, steps - step)
         stop = None
+        done = 0
         try:
-            done = 0
             while done < n and stop is None:
                 k = min(retarget_every, n - done) if scheduled else n - done
                 if grader is not None:
@@ -219,6 +239,14 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
                 raise
             why = f"non-finite state: {exc}"
         if stop:
+            _stop_for_learning(outdir, stop, ckpt, presel, potential_id, len(res.potentials))
+            res.status, res.extrapolation = "extrapolating", stop
+            save_state(stop)
+            break
+        if why and learn_on_failure and threshold_break is not None and step not in failure_stops:
+            failure_stops.append(step)
+            stop = {"step": step + done, "time_ps": (t_fs + done * dt) / 1000.0, "grade": None, "failure": why,
+                    "threshold_break": threshold_break, "potential_id": potential_id, "checkpoint_step": step}
             _stop_for_learning(outdir, stop, ckpt, presel, potential_id, len(res.potentials))
             res.status, res.extrapolation = "extrapolating", stop
             save_state(stop)
@@ -243,7 +271,7 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
         save_state()
     else:
         res.status = "completed"
-    res.steps_done, res.timestep_fs, res.wall_s = step, dt, time.time() - t0
+    res.steps_done, res.timestep_fs, res.wall_s, res.time_ps = step, dt, time.time() - t0, t_fs / 1000.0
     return res
 
 

@@ -186,11 +186,18 @@ def efs(arrays: ModelArrays, positions: np.ndarray, types: np.ndarray,
 
 
 def site_rows(arrays: ModelArrays, positions: np.ndarray, types: np.ndarray, nl: NeighbourList,
-              centres: np.ndarray | None = None) -> np.ndarray:
-    """dV_i/dtheta of the ``centres`` (default all atoms), MLIP parameter order, shape (len(centres), n_params)."""
+              centres: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """dV_i/dtheta of the ``centres`` (default all atoms), MLIP parameter order, shape (len(centres), n_params);
+    written into ``out`` (C-contiguous float64 of that shape) when given."""
     pos = np.ascontiguousarray(positions, dtype=np.float64)
     idx = np.arange(len(pos), dtype=np.int32) if centres is None else np.ascontiguousarray(centres, dtype=np.int32)
-    rows = np.empty((len(idx), arrays.n_params))
+    shape = (len(idx), arrays.n_params)
+    if out is None:
+        rows = np.empty(shape)
+    elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float64 array of shape {shape}")
+    else:
+        rows = out
     _kernel.site_rows(*arrays.args, pos, _checked_types(arrays, types, len(pos)), nl.first, nl.j, nl.offsets,
                       idx, rows, nl.width, threads())
     return rows

@@ -47,6 +47,7 @@ class ActiveSet:
     mtp_text: str | None = None
     cfg_text: str | None = None  # the configurations' text as read from a file (written back verbatim)
     species: list[str] | None = None  # chemical symbol of each MTP type
+    seeded: int = 0  # rows of A that started from a parent active set (update_active_set); 0: built from eps I
 
     @property
     def mode(self) -> str:
@@ -246,8 +247,97 @@ def build_active_set(potential, atoms_list: Sequence[Atoms], mode: str | Selecti
     _ = weights.mode  # the property validates the mode
     rows, owners, eqns = stack_rows(potential, atoms_list, weights, progress=progress)
     state = maxvol(MaxVolState.identity(potential.n_params, eps), rows, np.arange(len(rows)), threshold,
-                   max_swaps=max_swaps)
+                   max_swaps=max_swaps, consume=True)
     return _from_state(potential, state, owners, eqns, list(atoms_list), weights)
+
+
+def update_active_set(potential, atoms_list: Sequence[Atoms], parent: ActiveSet,
+                      threshold: float = BUILD_THRESHOLD, eps: float = EPS, progress: bool = False) -> ActiveSet:
+    """The active set of ``potential`` on ``atoms_list``, MaxVol started from ``parent``'s rows.
+
+    After a warm retrain the parent's active rows (re-evaluated with the new potential) are almost a MaxVol set
+    already, so a few swaps replace the hundreds of a build from eps * I. The result is the same kind of set:
+    every row of ``atoms_list`` grades at most ``threshold`` against it. It need not be the set a build from
+    eps * I (MLIP's ``mlp train``) reaches, as both are local maxima of |det A|. Falls back to
+    :func:`build_active_set` when the parent cannot seed (other weights or parameter count, none of its
+    configurations in ``atoms_list``, or a singular start).
+    """
+    weights = parent.weights
+    if parent.n != potential.n_params:
+        return build_active_set(potential, atoms_list, weights, threshold, eps, progress=progress)
+    rows, owners, eqns = stack_rows(potential, atoms_list, weights, progress=progress)
+    start = _parent_rows(parent, atoms_list, owners, eqns)
+    state = _seeded_state(rows, start, parent, eps) if (start >= 0).any() else None
+    if state is None:
+        state = MaxVolState.identity(potential.n_params, eps)
+    seeded = int((state.source >= 0).sum())
+    state = maxvol(state, rows, np.arange(len(rows)), threshold, consume=True)
+    aset = _from_state(potential, state, owners, eqns, list(atoms_list), weights)
+    aset.seeded = seeded
+    return aset
+
+
+def _config_key(atoms: Atoms) -> bytes:
+    """Identity of a configuration across a store round trip and an .almtp's full-precision text."""
+    pos = np.round(np.asarray(atoms.positions, float), 8) + 0.0  # + 0.0: no -0.0
+    cell = np.round(np.asarray(atoms.cell.array, float), 8) + 0.0
+    return np.asarray(atoms.numbers, np.int64).tobytes() + pos.tobytes() + cell.tobytes()
+
+
+def _parent_rows(parent: ActiveSet, atoms_list: Sequence[Atoms], owners: np.ndarray,
+                 eqns: np.ndarray) -> np.ndarray:
+    """Index into the stacked rows of each parent active-set row (-1: eps, or not in ``atoms_list``)."""
+    where: dict[bytes, int] = {}
+    for k, a in enumerate(atoms_list):
+        where.setdefault(_config_key(a), k)
+    in_list = [where.get(_config_key(a), -1) for a in parent.configurations]
+    first = np.searchsorted(owners, np.arange(len(atoms_list)))  # stack_rows keeps each configuration's rows together
+    last = np.searchsorted(owners, np.arange(len(atoms_list)), side="right")
+    start = np.full(parent.n, -1, dtype=np.int64)
+    for j, (c, e) in enumerate(parent.links):
+        k = in_list[c] if c >= 0 else -1
+        if k < 0:
+            continue
+        hit = np.flatnonzero(eqns[first[k]:last[k]] == e)
+        if len(hit):
+            start[j] = first[k] + hit[0]
+    _, once = np.unique(start, return_index=True)  # a row twice would make A singular: later copies start as eps
+    dup = np.ones(parent.n, bool)
+    dup[once] = False
+    start[dup & (start >= 0)] = -1
+    return start
+
+
+def _seeded_state(rows: np.ndarray, start: np.ndarray, parent: ActiveSet, eps: float) -> MaxVolState | None:
+    """A from the given rows with its inverse; None when that A is numerically singular.
+
+    Where ``start`` is -1, the parent's eps rows stay as they are (swaps move eps * e_i between rows of A), and the
+    rows whose configuration is gone become eps * e_i for the i that best span what the other rows miss."""
+    n = len(start)
+    A = np.zeros((n, n))
+    data = start >= 0
+    A[data] = rows[start[data]]
+    was_eps = parent.links[:, 0] < 0
+    A[was_eps] = parent.A[was_eps]
+    gone = np.flatnonzero(~data & ~was_eps)
+    if len(gone):
+        from scipy.linalg import qr
+
+        missed = np.linalg.svd(np.delete(A, gone, axis=0))[2][n - len(gone):]  # null space of the other rows
+        pivots = qr(missed, pivoting=True, mode="r")[1]  # the coordinates that carry it best
+        A[gone, pivots[:len(gone)]] = eps
+    sign, log_det = np.linalg.slogdet(A)
+    if sign == 0 or not np.isfinite(log_det):
+        return None
+    try:
+        A_inv = np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        return None
+    # eps rows beside O(100) data rows: the build from eps I holds A A^-1 = I to ~1e-5 (tests); much worse means
+    # the parent's rows have become dependent under the new potential
+    if not np.isfinite(A_inv).all() or np.abs(A @ A_inv - np.eye(n)).max() > 1e-3:
+        return None
+    return MaxVolState(A=A, A_inv=A_inv, source=start.copy(), log_abs_det=float(log_det))
 
 
 def _from_state(potential, state: MaxVolState, owners: np.ndarray, eqns: np.ndarray, atoms_list: list[Atoms],

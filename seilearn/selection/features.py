@@ -114,7 +114,6 @@ def equation_indices(n_atoms: int, mode: str | SelectionWeights) -> np.ndarray:
 def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeights,
                progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, configuration index of each row, MLIP equation index of each row)."""
-    blocks, owners, eqns = [], [], []
     w = _as_weights(mode)
     masks = []
     for atoms in atoms_list:
@@ -122,15 +121,20 @@ def stack_rows(potential, atoms_list: Sequence[Atoms], mode: str | SelectionWeig
         if not m.any():
             raise InputError("a configuration with no (non-ghost) atoms cannot be graded")
         masks.append(None if m.all() else m)
-    for k, site in enumerate(batch_site_rows(potential, atoms_list, masks, progress=progress)):
-        n = len(site)
-        r = site if w.mode == "nbh" else site.sum(axis=0)[None, :] * (w.energy_weight / n ** (w.weight_scaling / 2.0))
-        blocks.append(r)
-        owners.append(np.full(len(r), k, dtype=np.int64))
-        eqns.append(equation_indices(n, mode))
-    if not blocks:
+    if not atoms_list:
         return np.zeros((0, potential.n_params)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.vstack(blocks), np.concatenate(owners), np.concatenate(eqns)
+    sizes = [len(atoms) if m is None else int(m.sum()) for atoms, m in zip(atoms_list, masks)]
+    owners = np.repeat(np.arange(len(atoms_list), dtype=np.int64), sizes if w.mode == "nbh" else 1)
+    eqns = np.concatenate([equation_indices(n, mode) for n in sizes])
+    if w.mode == "nbh":  # straight into one matrix: a training set's rows are 100s of MB, a second copy costs
+        rows = np.empty((sum(sizes), potential.n_params))
+        ends = np.cumsum(sizes)
+        batch_site_rows(potential, atoms_list, masks, progress=progress,
+                        out=[rows[e - n:e] for n, e in zip(sizes, ends)])
+        return rows, owners, eqns
+    sums = [site.sum(axis=0) * (w.energy_weight / len(site) ** (w.weight_scaling / 2.0))
+            for site in batch_site_rows(potential, atoms_list, masks, progress=progress)]
+    return np.array(sums), owners, eqns
 
 
 # -- site-energy Jacobian ---------------------------------------------------------------------------
@@ -142,10 +146,11 @@ def _types_of(potential, atoms: Atoms) -> np.ndarray:
     return type_indices(atoms, potential.species, "configuration (the potential's species)")
 
 
-def _site_rows(potential, arrays: kernel.ModelArrays, atoms: Atoms, centres: np.ndarray | None) -> np.ndarray:
+def _site_rows(potential, arrays: kernel.ModelArrays, atoms: Atoms, centres: np.ndarray | None,
+               out: np.ndarray | None = None) -> np.ndarray:
     nl = kernel.neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, float(potential.model.radial_basis.max))
     idx = None if centres is None else np.flatnonzero(centres)
-    return kernel.site_rows(arrays, atoms.positions, _types_of(potential, atoms), nl, idx)
+    return kernel.site_rows(arrays, atoms.positions, _types_of(potential, atoms), nl, idx, out)
 
 
 def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None, total: bool = False) -> np.ndarray:
@@ -156,13 +161,14 @@ def site_energy_rows(potential, atoms: Atoms, centres: np.ndarray | None = None,
 
 
 def batch_site_rows(potential, atoms_list: Sequence[Atoms], centres_list: Sequence[np.ndarray | None],
-                    progress: bool = False) -> list[np.ndarray]:
+                    progress: bool = False, out: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
     """``site_energy_rows`` of many configurations (``centres_list[k]``: the centres of configuration k, None
-    for all)."""
+    for all), into ``out[k]`` when given."""
     arrays = kernel.ModelArrays(potential.model)
-    it = zip(atoms_list, centres_list)
+    outs = out if out is not None else [None] * len(atoms_list)
+    it = zip(atoms_list, centres_list, outs)
     if progress and len(atoms_list) > 20:
         from tqdm import tqdm
 
         it = tqdm(it, total=len(atoms_list), desc="selection rows", unit="cfg", leave=False)
-    return [_site_rows(potential, arrays, atoms, centres) for atoms, centres in it]
+    return [_site_rows(potential, arrays, atoms, centres, o) for atoms, centres, o in it]

@@ -56,11 +56,13 @@ class MaxVolState:
 
 
 def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold: float = BUILD_THRESHOLD,
-           max_swaps: int | None = None, track_det: bool = False) -> MaxVolState:
+           max_swaps: int | None = None, track_det: bool = False, consume: bool = False) -> MaxVolState:
     """Swap ``rows`` (m x n, caller ids ``row_ids``) into ``state`` while max |B A^-1| > ``threshold``.
 
     ``state`` is updated in place and returned. ``max_swaps`` caps the number of swaps of this call
-    (MLIP's swap_limit); ``track_det`` records log|det A| after every swap in ``state.det_history``.
+    (MLIP's swap_limit); ``track_det`` records log|det A| after every swap in ``state.det_history``;
+    ``consume`` lets the call reorder ``rows`` in place (a C-contiguous float64 array the caller no longer needs)
+    instead of copying it.
     """
     if threshold < 1.0:
         raise ValueError(f"MaxVol threshold {threshold} must be >= 1")
@@ -70,7 +72,8 @@ def maxvol(state: MaxVolState, rows: np.ndarray, row_ids: np.ndarray, threshold:
     n = state.n
     if rows.ndim != 2 or rows.shape[1] != n:
         raise ValueError(f"rows have shape {rows.shape}, the active set needs {n} columns")
-    pool = np.array(rows, dtype=float, order="C", copy=True)  # rows that leave A come back here
+    # rows that leave A come back here
+    pool = rows if consume and rows.flags.c_contiguous else np.array(rows, dtype=float, order="C", copy=True)
     pool_ids = np.array(row_ids, dtype=np.int64, copy=True)
     A_inv = state.A_inv
     # each swap multiplies |det A| by more than the threshold, so the loop ends; the cap guards against

@@ -172,6 +172,22 @@ class Store:
             raise StoreError(f"configurations not found: {', '.join(missing[:5])}")
         return [doc_to_atoms(docs[i]) for i in ids]
 
+    def labelled_atoms(self, pairs: Iterable[tuple[str, str]]) -> list[Atoms]:
+        """Atoms with exactly the given labels, for (config_id, label_id) pairs, in order. Label records never
+        change, so this process keeps them (``seilearn.store.label_cache``) and fetches only new ones."""
+        from seilearn.store.label_cache import CACHE
+
+        pairs = [(str(c), str(lab)) for c, lab in pairs]
+        # a record's ObjectId is unique across servers and databases: a kept label is only reused for the very
+        # record it came from (a light query: ids only)
+        oids = {d["config_id"]: str(d["_id"]) for d in self.configurations.find(
+            {"config_id": {"$in": sorted({c for c, _ in pairs})}}, {"_id": 1, "config_id": 1})}
+        try:
+            return CACHE.get([(c, lab, oids.get(c, "")) for c, lab in pairs], lambda ids: self.configurations.find(
+                {"config_id": {"$in": ids}}, {"config_id": 1, "structure": 1, "labels": 1}))
+        except KeyError as exc:
+            raise StoreError(f"{exc.args[0]} not found in database {self.db.name!r}") from None
+
     # -- labels ---------------------------------------------------------------------------------
 
     @staticmethod

@@ -116,7 +116,7 @@ def production_rows(doc: dict) -> list[dict[str, Any]]:
     rows = []
     for name, r in sorted((doc.get("production_runs") or {}).items()):
         rows.append({"name": name, "status": r.get("status"), "steps_done": r.get("steps_done"), "steps": r.get("steps"),
-                     "max_grade": r.get("max_grade"), "timestep_fs": r.get("timestep_fs"),
+                     "time_ps": r.get("time_ps"), "max_grade": r.get("max_grade"), "timestep_fs": r.get("timestep_fs"),
                      "potentials": " → ".join(str(p.get("potential_id")) for p in r.get("potentials") or []),
                      "reason": r.get("reason")})
     return rows

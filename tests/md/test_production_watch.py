@@ -87,3 +87,57 @@ def test_bad_watch_settings_are_refused(tmp_path):
     with pytest.raises(ValueError, match="threshold_break"):
         run_production(_cu(), _EMTPotential(), outdir=tmp_path, steps=10, temperature=300, grader=lambda a: 1.0,
                        threshold_save=2.0, threshold_break=1.5)
+
+
+class _BlowsUp:
+    """EMT that returns NaN forces from its ``after``-th evaluation on (an MTP far outside its training data)."""
+
+    def __init__(self, after: int):
+        self.after = after
+
+    def calculator(self):
+        after = self.after
+
+        class _Calc(EMT):
+            calls = 0
+
+            def calculate(self, *args, **kwargs):
+                super().calculate(*args, **kwargs)
+                self.calls += 1
+                if self.calls > after:
+                    self.results["forces"] = self.results["forces"] * float("nan")
+
+        return _Calc()
+
+
+def test_watched_run_that_blows_up_between_checks_stops_for_learning(tmp_path):
+    res = run_production(_cu(), _BlowsUp(30), outdir=tmp_path, steps=100, temperature=300, dump_every=20, seed=2,
+                         ensemble="nvt", grader=_grader([1.0] * 10), grade_every=10, threshold_save=1.5,
+                         threshold_break=5.0, potential_id="p1", learn_on_failure=True)
+    assert res.status == "extrapolating" and res.steps_done == 20
+    ex = res.extrapolation
+    assert ex["grade"] is None and "non-finite" in ex["failure"] and ex["checkpoint_step"] == 20
+    assert res.timestep_history == [{"from_step": 0, "timestep_fs": 1.0}]  # learning, not a smaller timestep
+    assert read(ex["snapshot_file"]).get_momenta().any()
+    # the potential learned from that failure fails again from the same checkpoint: only now is the timestep halved
+    again = run_production(_cu(), _BlowsUp(3), outdir=tmp_path, steps=100, temperature=300, dump_every=20, seed=2,
+                           ensemble="nvt", grader=_grader([1.0] * 10), grade_every=10, threshold_save=1.5,
+                           threshold_break=5.0, potential_id="p2", learn_on_failure=True)
+    assert again.status.startswith("unphysical at step") and again.extrapolation is None
+    assert [(h["from_step"], h["timestep_fs"]) for h in again.timestep_history] == [
+        (0, 1.0), (20, 0.5), (20, 0.25), (20, 0.125)]
+    assert again.potentials[-1]["failure"] == ex["failure"] and again.potentials[-1]["previous_potential_id"] == "p1"
+
+
+def test_new_potential_resumes_at_the_run_timestep(tmp_path):
+    # p1 blows up unwatched-style (no learning on failure): halved to 0.5 fs, then its grade crosses the break
+    res = run_production(_cu(), _BlowsUp(30), outdir=tmp_path, steps=100, temperature=300, dump_every=20, seed=2,
+                         ensemble="nvt", grader=_grader([1.0, 1.0, 1.0, 1.0, 6.0]), grade_every=10,
+                         threshold_save=1.5, threshold_break=5.0, potential_id="p1")
+    assert res.status == "extrapolating" and res.timestep_fs == 0.5
+    done = _run(tmp_path, _grader([1.0] * 20), "p2")
+    assert done.status == "completed" and done.timestep_fs == 1.0
+    assert done.timestep_history[-1] == {"from_step": res.steps_done, "timestep_fs": 1.0, "reason": "new potential p2"}
+    # the simulated time counts each stretch at its own timestep
+    assert res.time_ps == pytest.approx(res.steps_done * 1.0 / 1000)  # the halved stretch was never checkpointed
+    assert done.time_ps == pytest.approx(res.time_ps + (100 - res.steps_done) * 1.0 / 1000)

@@ -75,6 +75,71 @@ def test_labels_append_only_and_idempotent(store):
         store.add_label(cid, status="ok", energy=float("nan"), forces=forces, labeller=labeller)
 
 
+def test_labelled_atoms_fetch_only_new_labels_and_match_get_atoms(store, settings, monkeypatch):
+    from seilearn.store.label_cache import CACHE
+
+    CACHE.clear()
+    labeller = {"name": "chgnet", "settings": {}}
+    pairs = []
+    for seed in range(4):
+        atoms = li_cell(0.05, seed=10 + seed)
+        cid, _ = store.add_configuration(atoms, {"kind": "seed"})
+        rng = np.random.default_rng(seed)
+        lid, _ = store.add_label(cid, status="ok", energy=-30.0 - seed, forces=rng.normal(size=(len(atoms), 3)),
+                                 stress=rng.normal(size=6), labeller=labeller, job_id="j")
+        pairs.append((cid, lid))
+    first = store.labelled_atoms(pairs[:3])
+    assert len(CACHE) == 3
+    fetched = []
+    real_find = store.configurations.find
+
+    def counting_find(query, *args, **kwargs):
+        if "structure" in (args[0] if args else {}):
+            fetched.append(sorted(query["config_id"]["$in"]))
+        return real_find(query, *args, **kwargs)
+
+    monkeypatch.setattr(store.configurations, "find", counting_find)
+    again = store.labelled_atoms(pairs)
+    assert fetched == [[pairs[3][0]]]  # only the new configuration's record was read
+    ref = store.get_atoms([c for c, _ in pairs])
+    for a, b in zip(again, ref):
+        assert a.info == b.info
+        assert np.array_equal(a.numbers, b.numbers) and np.array_equal(a.positions, b.positions)
+        assert np.array_equal(a.cell, b.cell) and np.array_equal(a.pbc, b.pbc)
+        assert a.get_potential_energy() == b.get_potential_energy()
+        assert np.array_equal(a.get_forces(), b.get_forces()) and np.array_equal(a.get_stress(), b.get_stress())
+    # callers get their own copies: changing one leaves the kept arrays alone
+    first[0].positions[0] += 1.0
+    first[0].calc.results["forces"][0] += 1.0
+    third = store.labelled_atoms(pairs[:1])[0]
+    assert np.array_equal(third.positions, ref[0].positions) and np.array_equal(third.get_forces(), ref[0].get_forces())
+    # a newer label of the same configuration is another entry; an unknown label is an error naming it
+    cid, _ = pairs[0]
+    lid2, _ = store.add_label(cid, status="ok", energy=-40.0, forces=np.zeros((16, 3)), stress=np.zeros(6),
+                              labeller=labeller, job_id="j2")
+    assert store.labelled_atoms([(cid, lid2)])[0].get_potential_energy() == -40.0
+    with pytest.raises(StoreError, match="lnope"):
+        store.labelled_atoms([(cid, "lnope")])
+
+
+def test_label_cache_is_bounded_by_atoms():
+    from seilearn.store.label_cache import LabelCache
+
+    cache = LabelCache(max_atoms=40)
+    docs = {f"c{i}": {"_id": f"o{i}", "config_id": f"c{i}", "labels": [
+        {"label_id": f"l{i}", "status": "ok", "energy": -1.0, "forces": [[0.0, 0.0, 0.0]] * 16, "stress": None}],
+        "structure": {"numbers": [3] * 16, "positions": [[0.0, 0.0, float(k)] for k in range(16)],
+                      "cell": np.eye(3).tolist(), "pbc": [True] * 3}} for i in range(4)}
+    out = cache.get([(f"c{i}", f"l{i}", f"o{i}") for i in range(4)], lambda ids: [docs[c] for c in ids])
+    # all four returned though the bound evicts; no stress label means no stress
+    assert [a.info["config_id"] for a in out] == ["c0", "c1", "c2", "c3"]
+    assert all("stress" not in a.calc.results and a.positions[15, 2] == 15.0 for a in out)
+    assert len(cache) == 2  # 16 atoms each, at most 40 kept: the two newest
+    asked = []
+    cache.get([("c0", "l0", "o0"), ("c3", "l3", "o3")], lambda ids: asked.extend(ids) or [docs[c] for c in ids])
+    assert asked == ["c0"]
+
+
 def test_potential_and_lineage(store):
     ids = []
     for i in range(3):

@@ -14,11 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from seilearn.mtp.mtpfile import read_mtp
+from seilearn.mtp.potential import Potential
+from seilearn.selection import ActiveSet
 from seilearn.store import Store, get_launchpad
-from seilearn.workflows.campaign import status
-from seilearn.workflows.run import run_campaign
+from seilearn.workflows.campaign import progress, status
+from seilearn.workflows.run import _progress_line, run_campaign
 
 SPEC = Path(__file__).with_name("tiny_campaign.yaml")
+SPECIES = ["Li", "P", "S", "Cl"]
 
 
 def _training_hashes(store: Store, cid: str) -> list[str]:
@@ -43,6 +47,16 @@ def test_tiny_campaign_converges_and_runs_production(settings, capsys):
     assert len(hashes) == len(set(hashes)) >= 10
     pots = list(store.potentials.find({"campaign_id": "tiny"}))
     assert pots and all(p["files"].get("mtp") and p["files"].get("almtp") for p in pots)
+    # the first potential's active set is built from eps I (as `mlp train`); each warm retrain's starts from its
+    # parent's active rows, and every training configuration grades within the build threshold against it
+    by_it = sorted(pots, key=lambda p: p["iteration"])
+    assert by_it[0]["fit"] == "fresh" and by_it[0]["active_set"]["start"] == "eps"
+    assert all(p["active_set"]["start"] == "parent" and p["active_set"]["seeded_rows"] > 0 for p in by_it[1:])
+    last = by_it[-1]
+    aset = ActiveSet.from_bytes(store.potential_file(last["potential_id"], "almtp"), species=SPECIES)
+    pot = Potential(read_mtp(store.potential_file(last["potential_id"], "mtp").decode()), species=SPECIES)
+    train = store.get_atoms([t["config_id"] for t in last["training_set"]])
+    assert max(aset.grade(pot, a)[0] for a in train) <= 1.001 + 1e-6
     # cross-validation ran as fold fireworks beside the explorations, and each potential got its summary
     assert all(p["metrics"]["cv"]["folds"] == 2 and len(p["cv_folds"]) == 2 for p in pots)
     assert all(p["metrics"]["cv"]["test"]["rmse_energy_mev_atom"]["mean"] > 0 for p in pots)
@@ -55,6 +69,11 @@ def test_tiny_campaign_converges_and_runs_production(settings, capsys):
         assert src["kind"] == "exploration" and src["grade"] > 1.5 and src["potential_id"]
     lp = get_launchpad(settings)
     assert lp.fireworks.count_documents({"state": "FIZZLED"}) == 0
+    # the runner's 5-s progress line reads small records only, and agrees with the full status
+    prog = progress(store, lp, "tiny")
+    assert prog["fireworks"] == doc["fireworks"] and prog["iteration"] == doc["iteration"]
+    assert prog["n_train"] == store.get_potential(doc["current_potential_id"])["n_train"] == last["n_train"]
+    assert f"training set {prog['n_train']}," in _progress_line(prog)
     # two rocket processes pulled from the same queue: no firework ran twice, nothing was stored twice
     assert all(len(fw.get("launches", [])) == 1 for fw in lp.fireworks.find({}, {"launches": 1}))
     all_hashes = [d["hash"] for d in store.configurations.find({}, {"hash": 1})]

@@ -30,6 +30,10 @@ def test_examples_are_valid():
     paper = load_spec(EXAMPLES / "lpsc_li_paper.yaml")
     assert local.thresholds.save == 1.5 and local.thresholds.breaks[0] == 5.5
     assert local.thresholds.breaks[-1] == 2.5 and paper.thresholds.breaks[-1] == 2.5
+    # the main job ends with 10 ps at 400 K on the mini interface, grade-watched
+    lp = local.production
+    assert (lp.models, lp.temperatures, lp.steps * lp.timestep_fs, lp.engine) == (["mini"], [400.0], 10_000.0, "local")
+    assert local.production_watch[1] is not None
     assert (paper.mtp.level, paper.mtp.cutoff, paper.mtp.max_iter, paper.mtp.cv_folds) == (8, 5.0, 1000, 10)
     p = paper.production
     assert (p.models, p.temperatures, p.pressures_bar, p.seeds, p.steps, p.timestep_fs) == (
@@ -95,7 +99,7 @@ def test_paper_labeller_settings_build_a_vasp_labeller():
 def test_spec_round_trips_through_its_dict():
     from seilearn.workflows.spec import CampaignSpec
 
-    for name in ("lpsc_li_local.yaml", "lpsc_li_local_10ps.yaml", "lpsc_li_paper.yaml"):
+    for name in ("lpsc_li_local.yaml", "lpsc_li_paper.yaml"):
         spec = load_spec(EXAMPLES / name)
         assert CampaignSpec.from_dict(spec.to_dict()).to_dict() == spec.to_dict()
 

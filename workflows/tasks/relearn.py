@@ -95,18 +95,22 @@ def watched_production(task: Any, ctx, run: ProductionRun, outdir) -> FWAction:
     ex = result["extrapolation"]
     episode = len(result.get("potentials") or [])
     key = event_key(run.name, episode)
-    where = f"grade {ex['grade']:.2f} > {brk:g} at step {ex['step']} with {pid}"
+    if ex.get("failure"):  # unphysical between two grade checks (seilearn.md.production, learn_on_failure)
+        where = f"{ex['failure']} at step {ex['step']} with {pid}"
+    else:
+        where = f"grade {ex['grade']:.2f} > {brk:g} at step {ex['step']} with {pid}"
     if episode > spec.production.max_relearn:
         reason = (f"production run {run.name} still extrapolates after {spec.production.max_relearn} relearning "
                   f"round(s) (production.max_relearn): {where}")
         _record_event(ctx, key, run=run.name, episode=episode, state="gave_up", reason=reason, step=ex["step"],
-                      grade=ex["grade"], potential_id=pid, at=now())
+                      grade=ex["grade"], failure=ex.get("failure"), potential_id=pid, at=now())
         ctx.store.campaigns.update_one({"campaign_id": ctx.campaign_id},
                                        {"$set": {f"production_runs.{run.name}.reason": reason}})
         raise SeilearnError(reason)
     it = _allocate_iteration(ctx, key)
     _record_event(ctx, key, run=run.name, episode=episode, iteration=it, state="relearning", step=ex["step"],
-                  time_ps=ex["time_ps"], grade=ex["grade"], threshold_break=brk, potential_id=pid,
+                  time_ps=ex["time_ps"], grade=ex["grade"], failure=ex.get("failure"), threshold_break=brk,
+                  potential_id=pid,
                   checkpoint_step=ex["checkpoint_step"], n_production_frames=ex.get("n_frames"),
                   temperature_K=run.temperature_K, pressure_bar=run.pressure_bar, at=now())
     log.info("production %s extrapolates (%s): relearning episode %d as iteration %d", run.name, where, episode, it)
@@ -200,7 +204,7 @@ class RelearnSelectTask(SeilearnTask):
         selected: list[str] = []
         if pool:
             pot = ctx.store.get_potential(pid)
-            train_atoms = ctx.store.get_atoms([c for c, _ in training_pairs(ctx)])
+            train_atoms = ctx.store.labelled_atoms(training_pairs(ctx))
             chosen = engines.select(spec, ctx.store.get_file(pot["files"]["mtp"]).decode(),
                                     ctx.store.get_file(pot["files"]["almtp"]), train_atoms, pool)
             for idx in chosen:

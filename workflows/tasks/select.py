@@ -58,7 +58,7 @@ class SelectTask(SeilearnTask):
         if pool:
             pot = ctx.store.get_potential(pid)
             mtp_text = ctx.store.get_file(pot["files"]["mtp"]).decode()
-            train_atoms = ctx.store.get_atoms([c for c, _ in training_pairs(ctx)])
+            train_atoms = ctx.store.labelled_atoms(training_pairs(ctx))
             almtp = ctx.store.get_file(pot["files"]["almtp"])
             # frames larger than the labeller takes are replaced by neighbourhood cuts; select_add chooses among them
             pool = cut_large_frames(pool, mtp_text=mtp_text, almtp=almtp, species=spec.elements,

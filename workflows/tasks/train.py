@@ -16,13 +16,22 @@ def training_pairs(ctx) -> list[tuple[str, str]]:
     """(config_id, label_id) of every configuration of the campaign with an ok label, in insertion order;
     held-out validation frames are never trained on."""
     pairs = []
+    # the label ids only: the labels' forces are most of a record's bytes
     for doc in ctx.store.configurations.find({"source.campaign_id": ctx.campaign_id,
-                                              "source.kind": {"$ne": "validation"}}, {"config_id": 1, "labels": 1}
+                                              "source.kind": {"$ne": "validation"}},
+                                             {"config_id": 1, "labels.label_id": 1, "labels.status": 1}
                                              ).sort("created_at", 1):
         lab = latest_ok_label(doc)
         if lab is not None:
             pairs.append((doc["config_id"], lab["label_id"]))
     return pairs
+
+
+def _parent_active_set(ctx, parent: str) -> bytes | None:
+    """The parent potential's .almtp, None when it has none (a potential imported without its active set)."""
+    if "almtp" not in ctx.store.get_potential(parent).get("files", {}):
+        return None
+    return ctx.store.potential_file(parent, "almtp")
 
 
 @explicit_serialize
@@ -44,23 +53,24 @@ class TrainTask(SeilearnTask):
 
                 raise SeilearnError(f"campaign {ctx.campaign_id}: no labelled configuration to train on "
                                     "(every label failed?); see `seilearn dataset stats`")
-            atoms = ctx.store.get_atoms([c for c, _ in pairs])
-            for a, (_, lab) in zip(atoms, pairs):
-                assert a.info["label_id"] == lab
+            atoms = ctx.store.labelled_atoms(pairs)
             # cuts of large frames: per-atom force weights from their stored core flags (mtp.cut_weights)
             weigh_cuts(ctx.store, [c for c, _ in pairs], atoms, ctx.spec.mtp.cut_weights)
             parent = self.get("parent_potential_id")
             warm = bool(parent) and not ctx.spec.mtp.fresh_fit(it)
             init = ctx.store.potential_file(parent, "mtp").decode() if warm else None
+            # a warm fit moves the potential a little: its active set starts from the parent's rows (a few swaps
+            # instead of a build from eps * I, which a fresh fit gets, as in `mlp train`)
+            parent_almtp = _parent_active_set(ctx, parent) if warm else None
             with serial_step_threads():  # nothing else of the loop runs now: the other rockets wait for this
                 mtp_text, metrics = engines.train(ctx.spec, atoms, init_text=init, seed=it)
-                almtp = engines.active_set(ctx.spec, mtp_text, atoms)
+                almtp, aset_info = engines.active_set(ctx.spec, mtp_text, atoms, parent_almtp)
             ctx.store.add_potential(
                 potential_id=potential_id, training_set=pairs, files={"mtp": mtp_text.encode(), "almtp": almtp},
                 campaign_id=ctx.campaign_id, iteration=it, stage=stage, parent_potential_id=parent,
                 level=ctx.spec.mtp.level, cutoff=ctx.spec.mtp.cutoff, species=ctx.species, metrics=metrics,
                 training_settings=engines.training_settings(ctx.spec), fw_id=ctx.fw_id,
-                fit="warm" if warm else "fresh", relearn=self.get("relearn"),
+                fit="warm" if warm else "fresh", active_set=aset_info, relearn=self.get("relearn"),
             )
             log.info("trained %s on %d configurations: %s", potential_id, len(pairs), metrics)
         pot = ctx.store.get_potential(potential_id)
