@@ -154,7 +154,9 @@ def _produce(args: argparse.Namespace) -> int:
                          seed=args.seed)
     with atomic_write(Path(args.out) / "summary.json") as fh:
         json.dump(res.summary(), fh, indent=1)
-    print(f"{res.status}: {res.steps_done} steps, {res.frames} frames -> {res.trajectory}")
+    print(f"{res.status}: {res.steps_done} steps, {res.time_ps:.2f} ps, {res.frames} frames -> {res.trajectory}")
+    for change in res.timestep_history[1:]:  # a halved timestep means less simulated time: say so, and why
+        print(f"  timestep {change['timestep_fs']:g} fs from step {change['from_step']}: {change.get('reason', '')}")
     return 0 if res.status == "completed" else 1
 
 

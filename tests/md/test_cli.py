@@ -51,6 +51,7 @@ def test_produce_and_decks(tmp_path, golden):
     assert r.returncode == 0, r.stderr
     frames = read(tmp_path / "prod" / "trajectory.extxyz", index=":")
     assert [f.info["time_ps"] for f in frames] == [0.0, 0.01, 0.02]
+    assert "completed: 20 steps, 0.02 ps, 3 frames" in r.stdout and "timestep" not in r.stdout
     r = _cli("md", "decks", "li", "pot.mtp", "--supercell", "2,2,2", "--out", tmp_path / "decks", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     runs = sorted(p.name for p in (tmp_path / "decks").iterdir())
