@@ -21,7 +21,9 @@ from seilearn.processes import pid_alive
 
 log = logging.getLogger("seilearn.launch")
 
-ACTIVE = ("READY", "RESERVED", "RUNNING", "WAITING")
+# what can still run: WAITING fireworks become READY when their parents complete, and a parent that can complete
+# is one of these; children of a FIZZLED firework wait forever and must not keep the rockets up
+ACTIVE = ("READY", "RESERVED", "RUNNING")
 
 
 def _rocket_dir(home: Path) -> Path:

@@ -106,6 +106,11 @@ def train_kwargs(spec: CampaignSpec, seed: int) -> dict[str, Any]:
     return kw
 
 
+def warm_kwargs(spec: CampaignSpec) -> dict[str, Any]:
+    """The stopping rule of a warm retrain (``mtp.warm_tol``, ``mtp.warm_patience``)."""
+    return {"tol": spec.mtp.warm_tol, "patience": spec.mtp.warm_patience}
+
+
 @timed
 def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed: int) -> tuple[str, dict[str, Any]]:
     """Train (or continue) an MTP; returns the .mtp text and metrics. Cross-validation (``mtp.cv_folds``) runs
@@ -114,7 +119,7 @@ def train(spec: CampaignSpec, atoms: list[Atoms], *, init_text: str | None, seed
     from seilearn.mtp.training import train as mtp_train
 
     init = read_mtp(init_text) if init_text else None
-    kw = train_kwargs(spec, seed)
+    kw = train_kwargs(spec, seed) | (warm_kwargs(spec) if init is not None else {})
     model, log = mtp_train(atoms, spec.elements, init=init, **kw)
     return to_text(model), _metrics(log)
 

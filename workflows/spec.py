@@ -227,6 +227,10 @@ class MTPSpec(Section):
     retrain: str = spec_field("warm", choice("warm", "fresh"),
                               doc="warm: continue from the parent potential; fresh: fit from scratch")
     fresh_every: int = spec_field(0, integer(0), doc="with retrain: warm, a fresh fit every N iterations (0: never)")
+    warm_tol: float = spec_field(1e-3, number(above=0.0, hi=0.5),
+                                 doc="a warm retrain stops once warm_patience iterations together gain less than "
+                                     "this fraction of the loss")
+    warm_patience: int = spec_field(5, integer(1), doc="iterations over which warm_tol is judged")
     cut_weights: CutWeights = spec_field(factory=CutWeights,
                                          check=lambda k, v: parse_section(CutWeights, v, k),
                                          doc="weights of cut neighbourhoods")

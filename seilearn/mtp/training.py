@@ -470,7 +470,7 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
     (chosen with ``seed``) for early stopping: the parameters with the best validation loss are
     returned when it stops improving for ``patience`` iterations. Training also stops when the loss
     improves by less than ``tol`` (relative) for ``patience`` iterations (defaults: 1e-5 and 15 fresh,
-    5e-3 and 3 warm: a warm fit in a loop is continued by the next one). ``callback`` receives each iteration's record. ``weight_scaling`` is MLIP's
+    1e-3 and 5 warm). ``callback`` receives each iteration's record. ``weight_scaling`` is MLIP's
     (0, 1 or 2): energy and virial residuals divided by N^(s/2).
     """
     if weight_scaling not in (0, 1, 2):
@@ -482,12 +482,10 @@ def train(atoms_list: Sequence[Atoms], species: Sequence[str], *, level: int = 8
         raise InputError("mode 'warm' continues a potential; pass init=<parent MTP> (or use mode 'fresh')")
     if restarts < 1:
         raise InputError(f"restarts {restarts}: at least one start is needed")
-    # a warm fit starts near a minimum and the next retrain continues from where it stops: stop once three
-    # iterations gain less than 0.5 % together. Measured on a demo retrain (255 configurations, 49 iterations
-    # under the older five-iterations / 0.1 % rule): this rule stops it after 4 iterations, leaving 2.4 % of loss
-    # and 1.1 % of force RMSE (58.86 vs 58.23 meV/A) to the next retrain, 45 iterations (~1 s each) sooner.
-    tol = tol if tol is not None else (5e-3 if mode == "warm" else 1e-5)
-    patience = patience if patience is not None else (3 if mode == "warm" else 15)
+    # a warm fit starts near a minimum: stop once five iterations gain less than 0.1 % together (a campaign may
+    # loosen it, mtp.warm_tol / warm_patience: the next retrain continues from where a warm fit stops)
+    tol = tol if tol is not None else (1e-3 if mode == "warm" else 1e-5)
+    patience = patience if patience is not None else (5 if mode == "warm" else 15)
     species = list(species)
     _check(atoms_list, species)
     w = {**DEFAULT_WEIGHTS, **(weights or {})}

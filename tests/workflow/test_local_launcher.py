@@ -28,6 +28,25 @@ def test_parallel_local_rockets_run_each_once(settings, tmp_path):
     assert live_rockets(settings.home) == []
 
 
+def test_rockets_stop_when_only_children_of_a_failed_firework_wait(settings, tmp_path):
+    from fireworks import Workflow
+
+    lp = get_launchpad(settings)
+    spec = {"_seilearn": {"campaign_id": "f"}}
+    parent = Firework(ScriptTask.from_str("exit 3"), spec=spec, name="fails")
+    child = Firework(ScriptTask.from_str(f"touch {tmp_path / 'never'}"), spec=spec, name="waits", parents=[parent])
+    lp.add_wf(Workflow([parent, child]))
+    procs = launch_local(1, campaign_id="f", workdir=tmp_path / "launches", idle_exit_s=0.5, wait=False)
+    for p in procs:
+        p.join(60)
+    hung = [p for p in procs if p.is_alive()]
+    for p in hung:
+        p.terminate()
+    assert not hung, "a rocket kept waiting for the child of a failed firework"
+    states = {d["name"]: d["state"] for d in lp.fireworks.find({"spec._seilearn.campaign_id": "f"})}
+    assert states == {"fails": "FIZZLED", "waits": "WAITING"} and not (tmp_path / "never").exists()
+
+
 def test_killed_rocket_is_recovered(settings, tmp_path):
     lp = get_launchpad(settings)
     marker = tmp_path / "started"

@@ -133,3 +133,23 @@ def test_replicas_multiply_the_exploration_matrix(tmp_path, base):
     data["exploration"][0]["replicas"] = 0
     with pytest.raises(InputError, match=r"exploration\[0\]\.replicas"):
         load_spec(write(tmp_path, data))
+
+
+def test_warm_stop_reaches_warm_retrains_only(monkeypatch):
+    import seilearn.mtp.training as T
+    from seilearn.workflows import engines
+
+    spec = load_spec(EXAMPLES / "lpsc_li_local.yaml")
+    seen = []
+
+    def fake_train(atoms, species, init=None, **kw):
+        seen.append(kw)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(T, "train", fake_train)
+    parent = (Path(__file__).parents[1] / "data" / "mlip3" / "lpscl" / "pot.mtp").read_text()
+    for init in (None, parent):
+        with pytest.raises(RuntimeError, match="stop here"):
+            engines.train(spec, [], init_text=init, seed=0)
+    assert "tol" not in seen[0] and "patience" not in seen[0]  # fresh fits keep the trainer's rule
+    assert (seen[1]["tol"], seen[1]["patience"]) == (spec.mtp.warm_tol, spec.mtp.warm_patience) == (0.005, 3)

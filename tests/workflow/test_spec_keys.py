@@ -78,7 +78,7 @@ def training(spec: S.CampaignSpec) -> Any:
     # what TrainTask does to a stored cut (weigh_cuts: weights from the stored core flags)
     cut = Atoms("Li4", positions=[[0, 0, 0], [2, 0, 0], [0, 2, 0], [0, 0, 2]], cell=[8, 8, 8], pbc=True)
     apply_cut_weights(cut, spec.mtp.cut_weights, [True, True, False, False])
-    return (engines.train_kwargs(spec, 0), [spec.mtp.fresh_fit(i) for i in range(1, 7)],
+    return (engines.train_kwargs(spec, 0), engines.warm_kwargs(spec), [spec.mtp.fresh_fit(i) for i in range(1, 7)],
             list(cut.arrays.get("force_weight", [])), cut.info.get("energy_weight"))
 
 
@@ -180,6 +180,8 @@ PROBES: dict[str, Probe] = {
     "mtp.pretrain_iter": (_set("mtp.pretrain_iter", 5), training),
     "mtp.retrain": (_set("mtp.retrain", "fresh"), training),
     "mtp.fresh_every": (_set("mtp.fresh_every", 2), training),
+    "mtp.warm_tol": (_set("mtp.warm_tol", 0.02), training),
+    "mtp.warm_patience": (_set("mtp.warm_patience", 2), training),
     "mtp.cut_weights.core": (_set("mtp.cut_weights.core", 2.0), training),
     "mtp.cut_weights.buffer": (_set("mtp.cut_weights.buffer", 0.25), training),
     "mtp.cut_weights.energy": (_set("mtp.cut_weights.energy", 0.5), training),
