@@ -67,7 +67,6 @@ class ProductionResult:
     max_grade: float | None = None
     potentials: list[dict[str, Any]] = field(default_factory=list)  # which potential ran from which step
     extrapolation: dict[str, Any] | None = None  # where and why an ``extrapolating`` run stopped
-
     time_ps: float = 0.0  # simulated time reached (steps_done steps at the timesteps of timestep_history)
 
     def summary(self) -> dict[str, Any]:
@@ -238,15 +237,11 @@ def run_production(atoms: Atoms, potential, *, outdir: str | Path, steps: int, t
             if np.all(np.isfinite(current.positions)) and np.all(np.isfinite(current.cell.array)):
                 raise
             why = f"non-finite state: {exc}"
-        if stop:
-            _stop_for_learning(outdir, stop, ckpt, presel, potential_id, len(res.potentials))
-            res.status, res.extrapolation = "extrapolating", stop
-            save_state(stop)
-            break
         if why and learn_on_failure and threshold_break is not None and step not in failure_stops:
             failure_stops.append(step)
             stop = {"step": step + done, "time_ps": (t_fs + done * dt) / 1000.0, "grade": None, "failure": why,
                     "threshold_break": threshold_break, "potential_id": potential_id, "checkpoint_step": step}
+        if stop:
             _stop_for_learning(outdir, stop, ckpt, presel, potential_id, len(res.potentials))
             res.status, res.extrapolation = "extrapolating", stop
             save_state(stop)

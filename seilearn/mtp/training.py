@@ -192,7 +192,8 @@ class _Residuals:
             self.rows.append((row, row + 1, row + 1 + 3 * len(a), has_s))
             row += 1 + 3 * len(a) + (6 if has_s else 0)
         self.n_res = row
-        self._spans_cache = list(zip([rw[0] for rw in self.rows], [rw[0] for rw in self.rows][1:] + [self.n_res]))
+        starts = [rw[0] for rw in self.rows]
+        self._spans_cache = list(zip(starts, starts[1:] + [self.n_res]))
         # fixed work units: partial sums are added in chunk order, so results do not depend on the thread count
         n_cfg = len(self.atoms)
         self._chunks = [range(s, min(s + CHUNK, n_cfg)) for s in range(0, n_cfg, CHUNK)]
